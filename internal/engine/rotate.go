@@ -99,7 +99,12 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 			if err != nil {
 				return nil, fmt.Errorf("start rotation of %s: %w", desc.Name, err)
 			}
-			fresh = !desc.LastRotatedDate.IsZero() && !desc.LastRotatedDate.Before(v.CreatedDate)
+			// Strictly after: Secrets Manager's dates have millisecond
+			// precision, so the previous rotation's date can equal the
+			// creation of this rotation's version, which must then be
+			// finished, not rotated again (that would cut AWSPREVIOUS's
+			// grace period short).
+			fresh = desc.LastRotatedDate.After(v.CreatedDate)
 		}
 		if fresh {
 			rm := store.UpdateSecretVersionStageInput{SecretID: desc.ARN, VersionStage: store.Pending, RemoveFromVersionID: pend}
