@@ -28,7 +28,7 @@ func commands() []*command {
 	return []*command{
 		createCmd(), getCmd(), putCmd(), describeCmd(), listCmd(), historyCmd(),
 		deleteCmd(), restoreCmd(), tagCmd(), untagCmd(),
-		rotateCmd(), stepCmd(), cancelCmd(), statusCmd(), kindsCmd(), jfrogCmd(),
+		rotateCmd(), stepCmd(), cancelCmd(), statusCmd(), kindsCmd(), jfrogCmd(), policyCmd(),
 		serverCmd(), lambdaCommand(), versionCmd(), helpCmd(),
 	}
 }

@@ -83,6 +83,10 @@ type Kind struct {
 	// Options documents the options the kind reads: name -> description.
 	Options map[string]string
 	New     Factory
+	// Permissions says what the rotation function's role must be allowed
+	// to call for this kind (rotor policy); nil means nothing beyond the
+	// Secrets Manager calls every rotation makes.
+	Permissions Permissions
 }
 
 // Registry maps kind names to kinds. It is a value built in main and passed

@@ -81,7 +81,8 @@ func Kind(deps Deps) rotator.Kind {
 				"(createSecret still deletes the previous key when the user is at IAM's limit of two)",
 			OptTestTimeout: "how long testSecret waits for a new key to become valid (default 60s; never past the invocation's deadline)",
 		},
-		New: func(opts rotator.Options) (rotator.Rotator, error) { return New(deps, opts) },
+		New:         func(opts rotator.Options) (rotator.Rotator, error) { return New(deps, opts) },
+		Permissions: permissions,
 	}
 }
 

@@ -84,7 +84,8 @@ func Kind(deps Deps) rotator.Kind {
 			OptSchedule:         "the rotation schedule (set by the engine), checked against the ttl",
 			OptWindow:           "the rotation window (set by the engine), checked against the ttl",
 		},
-		New: func(opts rotator.Options) (rotator.Rotator, error) { return New(deps, opts) },
+		New:         func(opts rotator.Options) (rotator.Rotator, error) { return New(deps, opts) },
+		Permissions: permissions,
 	}
 }
 
