@@ -42,7 +42,7 @@ func Kinds(env []string, secrets SecretReader) *rotator.Registry {
 		}
 		return iamkey.New(iamkey.Deps{AWS: cfg}, o)
 	}
-	return rotator.NewRegistry(password.Kind(), jf, ik)
+	return rotator.NewRegistry(password.Kind(), jf, ik, dockerhubKind(env, secrets, aws))
 }
 
 // lazyAWS loads the AWS configuration once, on first use.

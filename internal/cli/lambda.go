@@ -31,7 +31,7 @@ Secrets Manager is reached with the function's role, in AWS_REGION.`,
 		setup: func(*flag.FlagSet) func(*runner, []string) error {
 			return func(r *runner, _ []string) error {
 				err := lambda.Run(r.ctx, lambda.Config{Env: r.app.Env, Kinds: r.registry(),
-					Defaults: rotator.FromEnv(r.app.Env), Stdout: r.stdout})
+					Defaults: rotator.FromEnv(r.app.Env), Stdout: r.stdout, Notify: notifier(r.app.Env, r.log)})
 				if errors.Is(err, lambda.ErrNotInLambda) {
 					return usagef("%v", err)
 				}

@@ -21,7 +21,9 @@ func notifier(env []string, log *slog.Logger) func(context.Context, engine.Notic
 	stats := notify.NewStats()
 	var mu sync.Mutex
 	var clients *notify.Deps // SNS and SES clients, made on first need
+	seed := newSeedSlack(env, aws, log)
 	return func(ctx context.Context, n engine.Notice) {
+		n.Options = seed.apply(ctx, n)
 		if !wantsNotify(n.Options) {
 			return
 		}

@@ -1,0 +1,152 @@
+// Package ssmtest runs a local SSM Parameter Store endpoint for tests. It
+// speaks the JSON 1.1 protocol the AWS SDK uses (X-Amz-Target:
+// AmazonSSM.GetParameter), verifies every request's SigV4 signature with
+// the actual key (internal/sigv4), answers SSM's error shapes
+// (ParameterNotFound, AccessDeniedException, UnknownOperationException),
+// and returns a SecureString's plaintext only with WithDecryption. It also
+// serves the AWS Parameters and Secrets Lambda extension's local HTTP
+// interface, which checks the X-Aws-Parameters-Secrets-Token header.
+package ssmtest
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rotorhq/rotor/internal/sigv4"
+)
+
+// Test credentials. They are not real.
+const (
+	AccessKeyID     = "AKIAROTORSSMTEST0001"
+	SecretAccessKey = "rotor/ssm/test/secret/key/000000000000000"
+	Region          = "us-east-1"
+)
+
+// Credentials returns the credentials the server accepts.
+func Credentials() aws.Credentials {
+	return aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, Source: "ssmtest"}
+}
+
+// Server is a running SSM endpoint; URL is its BaseEndpoint.
+type Server struct {
+	*httptest.Server
+	verifier *sigv4.Verifier
+
+	mu     sync.Mutex
+	params map[string]param
+	calls  int
+}
+
+type param struct {
+	typ, value string
+}
+
+// Config configures a Server. The zero Config accepts Credentials in Region.
+type Config struct {
+	// Credentials maps access key ids to secret keys; Credentials() when nil.
+	Credentials map[string]string
+	// SessionTokens maps temporary key ids to their session token.
+	SessionTokens map[string]string
+}
+
+// New starts a server; it is closed when the test ends.
+func New(cfg Config) *Server {
+	creds := cfg.Credentials
+	if creds == nil {
+		creds = map[string]string{AccessKeyID: SecretAccessKey}
+	}
+	s := &Server{params: map[string]param{},
+		verifier: &sigv4.Verifier{Credentials: creds, SessionTokens: cfg.SessionTokens, Service: "ssm", Region: Region}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// Put stores a String parameter.
+func (s *Server) Put(name, value string) { s.put(name, "String", value) }
+
+// PutSecure stores a SecureString parameter.
+func (s *Server) PutSecure(name, value string) { s.put(name, "SecureString", value) }
+
+func (s *Server) put(name, typ, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.params[name] = param{typ: typ, value: value}
+}
+
+// Calls counts the GetParameter requests answered with a value.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		fail(w, http.StatusBadRequest, "SerializationException", "want a POST with a JSON body")
+		return
+	}
+	if _, err := s.verifier.Verify(r, body); err != nil {
+		code := "UnrecognizedClientException"
+		var e *sigv4.Error
+		if errors.As(err, &e) && e.Kind != sigv4.KindUnknownKey {
+			code = "InvalidSignatureException"
+		}
+		fail(w, http.StatusBadRequest, code, err.Error())
+		return
+	}
+	if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParameter" {
+		fail(w, http.StatusBadRequest, "UnknownOperationException", "only AmazonSSM.GetParameter is served")
+		return
+	}
+	var in struct {
+		Name           string
+		WithDecryption bool
+	}
+	if err := json.Unmarshal(body, &in); err != nil || in.Name == "" {
+		fail(w, http.StatusBadRequest, "ValidationException", "Name is required")
+		return
+	}
+	out, ok := s.get(in.Name, in.WithDecryption)
+	if !ok {
+		fail(w, http.StatusBadRequest, "ParameterNotFound", "")
+		return
+	}
+	s.mu.Lock()
+	s.calls++
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// get returns GetParameter's output for name.
+func (s *Server) get(name string, decrypt bool) (map[string]any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.params[name]
+	if !ok {
+		return nil, false
+	}
+	v := p.value
+	if p.typ == "SecureString" && !decrypt {
+		v = base64.StdEncoding.EncodeToString([]byte("kms-ciphertext:" + name)) // never the plaintext
+	}
+	return map[string]any{"Parameter": map[string]any{
+		"Name": name, "Type": p.typ, "Value": v, "Version": 1,
+		"ARN": "arn:aws:ssm:" + Region + ":123456789012:parameter/" + name,
+	}}, true
+}
+
+func fail(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+}
