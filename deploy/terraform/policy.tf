@@ -30,6 +30,41 @@ data "aws_iam_policy_document" "rotor" {
   }
 
   dynamic "statement" {
+    for_each = length(var.dockerhub_account_secret_arns) == 0 ? [] : [var.dockerhub_account_secret_arns]
+    content {
+      sid       = "ReadDockerHubAccount"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ssm_parameter_arns) == 0 ? [] : [var.ssm_parameter_arns]
+    content {
+      sid       = "ReadDockerHubParameters"
+      effect    = "Allow"
+      actions   = ["ssm:GetParameter"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.parameters_kms_key_arn == null ? [] : [var.parameters_kms_key_arn]
+    content {
+      sid       = "DecryptDockerHubParameters"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["ssm.${local.region}.amazonaws.com"]
+      }
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(var.iam_user_arns) == 0 ? [] : [var.iam_user_arns]
     content {
       sid    = "RotateIAMAccessKeys"

@@ -139,6 +139,24 @@ variable "admin_token_secret_arns" {
   default     = []
 }
 
+variable "dockerhub_account_secret_arns" {
+  description = "Secrets holding Docker Hub account credentials (the dockerhub kind's account-secret)."
+  type        = list(string)
+  default     = []
+}
+
+variable "ssm_parameter_arns" {
+  description = "SSM parameters the dockerhub kind reads: the account's user name and password (account-*-parameter, DOCKER_HUB_USERNAME, DOCKER_HUB_PASSWORD) and DOCKER_HUB_SLACK_WEBHOOK_URL."
+  type        = list(string)
+  default     = []
+}
+
+variable "parameters_kms_key_arn" {
+  description = "Customer managed KMS key of those SecureString parameters; null for aws/ssm."
+  type        = string
+  default     = null
+}
+
 variable "kms_key_arn" {
   description = "Customer managed KMS key of the secrets; null for aws/secretsmanager."
   type        = string

@@ -97,6 +97,7 @@ func (r *runner) printPolicy(kindArgs, secretArgs, optArgs []string, kms, fn, fo
 		Kinds:        kinds,
 		Secrets:      secrets,
 		Options:      rotator.Merge(rotator.FromEnv(r.app.Env), opts),
+		Env:          r.app.Env,
 		KMSKeyARN:    kms,
 		FunctionName: fn,
 	})

@@ -35,6 +35,9 @@ type Request struct {
 	// Options are the kinds' and the notifications' options, as the
 	// function's environment (ROTOR_*) gives them.
 	Options rotator.Options
+	// Env is the function's environment, for kinds that read the variables
+	// of the programs they replace (dockerhub's DOCKER_HUB_*).
+	Env []string
 	// KMSKeyARN is the customer managed key of the secrets, if any.
 	KMSKeyARN string
 	// FunctionName names the function's log group (default rotor-rotation).
@@ -86,7 +89,7 @@ func Build(reg *rotator.Registry, req Request) (Document, error) {
 		if k.Permissions == nil {
 			continue
 		}
-		stmts, err := k.Permissions(rotator.PermissionRequest{Options: req.Options, Secrets: perKind[name]})
+		stmts, err := k.Permissions(rotator.PermissionRequest{Options: req.Options, Env: req.Env, Secrets: perKind[name]})
 		if err != nil {
 			return Document{}, fmt.Errorf("kind %s: %w", name, err)
 		}

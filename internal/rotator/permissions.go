@@ -25,6 +25,9 @@ type PermissionRequest struct {
 	// Options are the kind's options for these secrets, as the function
 	// reads them (its ROTOR_* environment and the secrets' tags).
 	Options Options
+	// Env is the function's environment (os.Environ()'s form), for kinds
+	// that read variables of the programs they replace.
+	Env []string
 	// Secrets are the secrets of this kind the function rotates.
 	Secrets []ARN
 	// Every asks for every statement the kind could need with any

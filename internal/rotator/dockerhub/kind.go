@@ -85,8 +85,10 @@ func Kind(deps Deps) rotator.Kind {
 			OptScopes:                   "comma-separated token scopes: repo:read, repo:write, repo:admin, repo:public_read (default " + DefaultScopes + ")",
 			OptExpiresIn:                "token lifetime, e.g. 90d or 720h (default: no expiry); it must outlive the rotation interval",
 			OptTestRepository:           "repository whose pull token testSecret requests (default " + DefaultTestRepository + ")",
+			OptParametersKMSKey:         "ARN of the customer managed KMS key of the SecureString parameters, for rotor policy (aws/ssm needs no grant)",
 		},
-		New: func(opts rotator.Options) (rotator.Rotator, error) { return New(deps, opts) },
+		Permissions: permissions,
+		New:         func(opts rotator.Options) (rotator.Rotator, error) { return New(deps, opts) },
 	}
 }
 
