@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/engine"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/store"
@@ -59,6 +61,7 @@ type globals struct {
 	logLevel  string
 	logFormat string
 	endpoint  string
+	auditLog  string
 }
 
 func (g *globals) register(fs *flag.FlagSet, env map[string]string) {
@@ -68,6 +71,7 @@ func (g *globals) register(fs *flag.FlagSet, env map[string]string) {
 	fs.StringVar(&g.output, "o", envOr(env, "ROTOR_OUTPUT", "table"), "short for --output")
 	fs.StringVar(&g.logLevel, "log-level", env["ROTOR_LOG_LEVEL"], "log level: debug, info, warn or error (default warn; info for rotate, step, cancel and server)")
 	fs.StringVar(&g.logFormat, "log-format", envOr(env, "ROTOR_LOG_FORMAT", "text"), "log format on stderr: text or json")
+	fs.StringVar(&g.auditLog, "audit-log", env["ROTOR_AUDIT_LOG"], "append audit events (JSON lines, schema rotor.audit/v1) to `FILE`, or - for stderr; env ROTOR_AUDIT_LOG")
 	fs.StringVar(&g.endpoint, "endpoint-url", "", "with --store aws: the Secrets Manager endpoint, such as a rotor server's http://127.0.0.1:8200 (default: AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL, or AWS's own)")
 }
 
@@ -220,10 +224,12 @@ type runner struct {
 
 	st      store.Store
 	closeSt func() error
+	// auditTo, when set, also receives the engine's audit events (the
+	// server's timeline); auditW and auditF are --audit-log's file.
+	auditTo audit.Sink
+	auditW  *audit.Writer
+	auditF  *os.File
 	kinds   *rotator.Registry
-	// retry, when set, spaces out retries of secrets whose rotation keeps
-	// failing (the server's scheduler).
-	retry *retryBackoff
 }
 
 func (r *runner) now() time.Time {
@@ -289,10 +295,36 @@ func (r *runner) engine() (*engine.Engine, error) {
 		Logger:   r.log,
 		Now:      r.app.Now,
 		Notify:   notifier(r.app.Env, r.log),
+		Audit:    audit.Tee(r.auditFile(), r.auditTo),
 	}), nil
 }
 
+// auditFile is the sink of --audit-log: the file, opened once for append
+// (mode 0600), or stderr for "-". An unusable file is logged, once, and
+// the command goes on: the logs carry the same facts.
+func (r *runner) auditFile() audit.Sink {
+	switch r.g.auditLog {
+	case "":
+		return nil
+	case "-":
+		return audit.NewWriter(r.stderr).Sink()
+	}
+	if r.auditW == nil {
+		f, err := os.OpenFile(r.g.auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			r.log.Error("cannot open the audit log; no audit events are written", "path", r.g.auditLog, "error", err)
+			r.g.auditLog = ""
+			return nil
+		}
+		r.auditW, r.auditF = audit.NewWriter(f), f
+	}
+	return r.auditW.Sink()
+}
+
 func (r *runner) close() {
+	if r.auditF != nil {
+		_ = r.auditF.Close()
+	}
 	if r.closeSt != nil {
 		if err := r.closeSt(); err != nil {
 			r.log.Warn("closing the store failed", "error", err)

@@ -1,16 +1,20 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rotorhq/rotor/internal/engine"
 	"github.com/rotorhq/rotor/internal/rotator"
+	"github.com/rotorhq/rotor/internal/scheduler"
 	"github.com/rotorhq/rotor/internal/store"
 )
 
@@ -252,17 +256,19 @@ func unionByAfter(after, before map[string][]string) map[string][]string {
 // rotateBatch rotates every due secret (or, with all, every secret with
 // rotation enabled), going on past failures.
 func (r *runner) rotateBatch(all bool, o rotator.Options, wait time.Duration) error {
-	j, err := r.rotateDue(all, o, wait)
+	j, err := r.rotateDue(all, o, wait, nil)
 	if emitErr := r.emitRotations(j); emitErr != nil {
 		return emitErr
 	}
 	return err
 }
 
-// rotateDue is the work of rotate --due (and of the server's scheduler).
-// wait bounds each wait for a remote rotation function; engine.MaxWait
-// when zero.
-func (r *runner) rotateDue(all bool, o rotator.Options, wait time.Duration) (rotateJSON, error) {
+// rotateDue is the work of rotate --due (and of the server's scheduler):
+// the scheduler picks the due secrets, and each is rotated as rotor rotate
+// does. wait bounds each wait for a remote rotation function; engine.MaxWait
+// when zero. sched, when nil, is a scheduler of one rotation at a time
+// without backoff (the command line's).
+func (r *runner) rotateDue(all bool, o rotator.Options, wait time.Duration, sched *scheduler.Scheduler) (rotateJSON, error) {
 	j := rotateJSON{Rotations: []rotationJSON{}, Failures: []failureJSON{}}
 	eng, err := r.engine()
 	if err != nil {
@@ -272,53 +278,60 @@ func (r *runner) rotateDue(all bool, o rotator.Options, wait time.Duration) (rot
 	if err != nil {
 		return j, err
 	}
-	secrets, err := r.listAll(store.ListSecretsInput{})
+	var mu sync.Mutex
+	rotate := func(ctx context.Context, d *store.Description) error {
+		rr := *r
+		rr.ctx = ctx
+		// ListSecrets may omit the version map; read the secret itself.
+		before, err := st.DescribeSecret(ctx, d.ARN)
+		if err != nil {
+			return err
+		}
+		rot, err := rr.rotate(eng, before, engine.RotateInput{SecretID: d.ARN, Options: o, Wait: wait})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		j.Rotations = append(j.Rotations, *rot)
+		mu.Unlock()
+		return nil
+	}
+	if sched == nil {
+		sched = scheduler.New(scheduler.Config{Store: st, Concurrency: 1, Now: r.now, Log: r.log})
+	}
+	type failed struct {
+		name string
+		err  error
+	}
+	var fails []failed
+	n, err := sched.PassWith(r.ctx, all, rotate, func(res scheduler.Result) {
+		if res.Err == nil {
+			return
+		}
+		if res.Skipped {
+			fails = append(fails, failed{res.Name, fmt.Errorf("rotate %s: %w", res.Name, res.Err)})
+			j.Failures = append(j.Failures, failureJSON{Name: res.Name, Error: "interrupted"})
+			return
+		}
+		e := r.explain("rotate", res.Name, res.Err)
+		fails = append(fails, failed{res.Name, e})
+		j.Failures = append(j.Failures, failureJSON{Name: res.Name, Error: e.Error()})
+	})
 	if err != nil {
 		return j, r.explain("list secrets to rotate", "", err)
 	}
-	now := r.now()
-	var errs []error
-	n := 0
-	for i := range secrets {
-		d := &secrets[i]
-		if !d.RotationEnabled || (!all && !isDue(d, now)) || !r.retry.allow(d.ARN, now) {
-			continue
+	// Rotations may end in any order: report them by name.
+	sort.SliceStable(j.Rotations, func(a, b int) bool { return j.Rotations[a].Name < j.Rotations[b].Name })
+	sort.SliceStable(j.Failures, func(a, b int) bool { return j.Failures[a].Name < j.Failures[b].Name })
+	if len(fails) > 0 {
+		sort.SliceStable(fails, func(a, b int) bool { return fails[a].name < fails[b].name })
+		errs := make([]error, len(fails))
+		for i, f := range fails {
+			errs[i] = f.err
 		}
-		if r.ctx.Err() != nil {
-			errs = append(errs, fmt.Errorf("rotate %s: interrupted before it started", d.Name))
-			j.Failures = append(j.Failures, failureJSON{Name: d.Name, Error: "interrupted"})
-			continue
-		}
-		n++
-		// ListSecrets may omit the version map; read the secret itself.
-		before, err := st.DescribeSecret(r.ctx, d.ARN)
-		var rot *rotationJSON
-		if err == nil {
-			rot, err = r.rotate(eng, before, engine.RotateInput{SecretID: d.ARN, Options: o, Wait: wait})
-		}
-		r.retry.record(d.ARN, now, err)
-		if err != nil {
-			e := r.explain("rotate", d.Name, err)
-			errs = append(errs, e)
-			j.Failures = append(j.Failures, failureJSON{Name: d.Name, Error: e.Error()})
-			continue
-		}
-		j.Rotations = append(j.Rotations, *rot)
-	}
-	if len(errs) > 0 {
 		return j, &batchError{errs: errs, total: n}
 	}
 	return j, nil
-}
-
-// isDue reports whether a secret's next rotation date has passed or a
-// rotation of it is incomplete.
-func isDue(d *store.Description, now time.Time) bool {
-	pend := d.VersionWithStage(store.Pending)
-	if pend != "" && pend != d.VersionWithStage(store.Current) {
-		return true
-	}
-	return !d.NextRotationDate.IsZero() && !now.Before(d.NextRotationDate)
 }
 
 // batchError is the failures of a batch: each is reported on its own line.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rotorhq/rotor/internal/engine"
+	"github.com/rotorhq/rotor/internal/scheduler"
 	"github.com/rotorhq/rotor/internal/smapi"
 	"github.com/rotorhq/rotor/internal/store"
 )
@@ -62,6 +63,7 @@ a line when listening: {"Endpoint", "Region", "AccessKeyId", "CredentialsFile", 
 			fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow an address other machines can reach")
 			fs.StringVar(&o.region, "region", smapi.DefaultRegion, "the region `R` requests are signed for")
 			fs.DurationVar(&o.interval, "check-interval", time.Minute, "how often `D` to look for secrets due for rotation; 0 turns scheduled rotation off")
+			fs.IntVar(&o.concurrency, "concurrency", scheduler.DefaultConcurrency, "how many scheduled rotations `N` run at once")
 			fs.BoolVar(&o.printCreds, "print-credentials", false, "print the access key and secret key as shell exports, and exit")
 			return func(r *runner, _ []string) error { return r.server(o) }
 		},
@@ -73,6 +75,7 @@ type serverOptions struct {
 	allowRemote bool
 	region      string
 	interval    time.Duration
+	concurrency int
 	printCreds  bool
 }
 
@@ -106,6 +109,9 @@ func (r *runner) server(o *serverOptions) error {
 	}
 	if o.interval < 0 {
 		return usagef("--check-interval must not be negative")
+	}
+	if o.concurrency < 1 {
+		return usagef("--concurrency must be at least 1")
 	}
 	path, err := r.storePath()
 	if err != nil {
@@ -162,7 +168,7 @@ func (r *runner) server(o *serverOptions) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.schedule(schedCtx, o.interval)
+			r.schedule(schedCtx, o.interval, o.concurrency)
 		}()
 	}
 	serveErr := make(chan error, 1)
@@ -246,13 +252,23 @@ func (r *runner) cancelFunc(eng *engine.Engine) smapi.CancelFunc {
 	}
 }
 
-// schedule rotates due secrets at start and every interval until ctx ends.
-func (r *runner) schedule(ctx context.Context, interval time.Duration) {
-	r.retry = &retryBackoff{first: interval, max: time.Hour}
+// schedule rotates due secrets at start and every interval until ctx ends,
+// with up to concurrency rotations at once. A secret that keeps failing is
+// retried after interval, then twice as long after each further failure,
+// up to an hour.
+func (r *runner) schedule(ctx context.Context, interval time.Duration, concurrency int) {
+	st, err := r.store()
+	if err != nil {
+		r.log.Error("scheduled rotations", "error", err)
+		return
+	}
+	sched := scheduler.New(scheduler.Config{Store: st, Concurrency: concurrency, BackoffFirst: interval, BackoffMax: time.Hour, Now: r.now, Log: r.log})
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		j, err := r.scheduledPass(ctx)
+		sr := *r
+		sr.ctx = ctx
+		j, err := sr.rotateDue(false, nil, 0, sched)
 		for _, rot := range j.Rotations {
 			r.log.Info("scheduled rotation done", "secret", rot.ARN, "version", rot.VersionID, "previous", rot.PreviousID)
 		}
@@ -267,17 +283,4 @@ func (r *runner) schedule(ctx context.Context, interval time.Duration) {
 		case <-t.C:
 		}
 	}
-}
-
-// scheduledPass rotates the secrets that are due. A panic (a bug in a
-// kind) fails the pass instead of the server.
-func (r *runner) scheduledPass(ctx context.Context) (j rotateJSON, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("internal error: %v; please report it", p)
-		}
-	}()
-	sr := *r
-	sr.ctx = ctx
-	return sr.rotateDue(false, nil, 0)
 }

@@ -229,7 +229,7 @@ func TestServerSurvivesPanickingKind(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("server exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "msg=\"scheduled rotation failed\" error=\"internal error: [redacted]; please report it\"") {
+	if !strings.Contains(r.stderr, "msg=\"scheduled rotation failed\" error=\"rotate svc/panicky: internal error: [redacted]; please report it") {
 		t.Errorf("stderr lacks the scheduler's failure:\n%s", r.stderr)
 	}
 	if !strings.Contains(r.stderr, "panic: [redacted]") {

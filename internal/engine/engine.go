@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
@@ -23,6 +24,9 @@ type Config struct {
 	// Notify, when set, is told the outcome of every whole rotation and of
 	// every failed or partial step. It must not fail the rotation.
 	Notify func(ctx context.Context, n Notice)
+	// Audit, when set, receives an audit event for every rotation, step
+	// and revocation. It must not fail the rotation.
+	Audit audit.Sink
 }
 
 // Outcome is how a rotation ended, for notifications.
@@ -61,12 +65,13 @@ type Engine struct {
 	now      func() time.Time
 	newToken func() string
 	notify   func(context.Context, Notice)
+	auditTo  audit.Sink
 }
 
 // New returns an Engine.
 func New(cfg Config) *Engine {
 	e := &Engine{st: cfg.Store, kinds: cfg.Kinds, defaults: cfg.Defaults, log: cfg.Logger,
-		now: cfg.Now, newToken: cfg.NewToken, notify: cfg.Notify}
+		now: cfg.Now, newToken: cfg.NewToken, notify: cfg.Notify, auditTo: cfg.Audit}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
@@ -155,9 +156,12 @@ func (e *Engine) revoke(ctx context.Context, ref *secretRef, id string) error {
 			}
 		}
 		if err := ref.rot.Revoke(ctx, req); err != nil {
-			return fmt.Errorf("revoke credential of version %s: %w", id, err)
+			err = fmt.Errorf("revoke credential of version %s: %w", id, err)
+			e.record(ctx, audit.Event{Type: audit.RevocationFailed, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: id, Error: err.Error()})
+			return err
 		}
 		ref.log.Info("revoked credential", "revoked_version", id)
+		e.record(ctx, audit.Event{Type: audit.RevocationSucceeded, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: id})
 	}
 	for _, s := range stages {
 		if !store.IsRevokeLabel(s) {
@@ -224,6 +228,21 @@ func without(stages []string, label string) []string {
 		}
 	}
 	return out
+}
+
+// record gives ev to the audit sink, stamped with the schema and the time.
+func (e *Engine) record(ctx context.Context, ev audit.Event) {
+	if e.auditTo == nil {
+		return
+	}
+	ev.Schema = audit.SchemaVersion
+	if ev.Time.IsZero() {
+		ev.Time = e.now().UTC()
+	}
+	if ev.ARN == "" {
+		ev.ARN = ev.Secret
+	}
+	e.auditTo(ctx, ev)
 }
 
 func (e *Engine) emit(ctx context.Context, n Notice) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/store"
 )
@@ -68,6 +69,7 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 	if !remote {
 		if ref, err = e.rotatorFor(desc, in.Options); err != nil {
 			log.Error("RotationFailed", "error", err)
+			e.record(ctx, audit.Event{Type: audit.RotationFailed, Secret: desc.Name, ARN: desc.ARN, Kind: kind, Error: err.Error()})
 			e.emit(ctx, Notice{Outcome: Failed, ARN: desc.ARN, Name: desc.Name, Kind: kind, Err: err, Options: opts,
 				Message: fmt.Sprintf("rotation of %s did not start: %v", desc.Name, err),
 				Action:  "fix the secret's rotor:* tags or the ROTOR_* settings, then run `rotor rotate " + desc.Name + "` again"})
@@ -85,6 +87,7 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 		}
 		desc.VersionIDsToStages[pend] = without(desc.VersionIDsToStages[pend], store.Pending)
 		log.Info("RotationAbandoned", "version", pend, "reason", "marked for revocation")
+		e.record(ctx, audit.Event{Type: audit.RotationAbandoned, Secret: desc.Name, ARN: desc.ARN, Kind: kind, Version: pend, Reason: "marked for revocation"})
 		pend = ""
 	}
 	if pend != "" && pend == cur {
@@ -149,12 +152,14 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 	res.Token = token
 	log = log.With("version", token)
 	log.Info("RotationStarted", "resumed", res.Resumed)
+	e.record(ctx, audit.Event{Type: audit.RotationStarted, Secret: desc.Name, ARN: desc.ARN, Kind: kind, Version: token, Resumed: res.Resumed})
 	if remote {
 		if err := e.wait(ctx, desc.ARN, token, in.Wait); err != nil {
 			return e.failed(ctx, log, desc, kind, "", token, in.Options, err)
 		}
 		res.Previous, res.Duration = cur, e.now().Sub(start)
 		log.Info("RotationSucceeded", "previous", cur, "duration", res.Duration, "remote", true)
+		e.record(ctx, audit.Event{Type: audit.RotationSucceeded, Secret: desc.Name, ARN: desc.ARN, Kind: kind, Version: token, Previous: cur, DurationMS: res.Duration.Milliseconds()})
 		return res, nil
 	}
 	ref.fresh = !res.Resumed
@@ -190,6 +195,7 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 	res.Previous, res.Revoked = cur, ref.revoked
 	res.Duration = e.now().Sub(start)
 	log.Info("RotationSucceeded", "previous", cur, "duration", res.Duration)
+	e.record(ctx, audit.Event{Type: audit.RotationSucceeded, Secret: desc.Name, ARN: desc.ARN, Kind: kind, Version: token, Previous: cur, Resumed: res.Resumed, DurationMS: res.Duration.Milliseconds()})
 	e.emit(ctx, Notice{Outcome: Succeeded, ARN: desc.ARN, Name: desc.Name, Kind: kind, Step: StepFinish, Token: token,
 		Message: fmt.Sprintf("%s was rotated: version %s is now AWSCURRENT", desc.Name, token), Options: opts})
 	return res, nil
@@ -203,6 +209,7 @@ func (e *Engine) failed(ctx context.Context, log interface {
 		where = "waiting for the rotation function"
 	}
 	log.Error("RotationFailed", "step", string(step), "error", err)
+	e.record(ctx, audit.Event{Type: audit.RotationFailed, Secret: desc.Name, ARN: desc.ARN, Kind: kind, Version: token, Step: string(step), Error: err.Error()})
 	e.emit(ctx, Notice{Outcome: Failed, ARN: desc.ARN, Name: desc.Name, Kind: kind, Step: step, Token: token,
 		Message: fmt.Sprintf("rotation of %s failed %s: %v", desc.Name, where, err),
 		Action:  fmt.Sprintf("fix the cause, then run `rotor rotate %s` to resume (version %s stays AWSPENDING), or `rotor cancel %s` to abandon it", desc.Name, token, desc.Name),
@@ -243,6 +250,7 @@ func (e *Engine) Cancel(ctx context.Context, secretID string) (abandoned string,
 	}
 	if abandoned != "" {
 		e.log.Info("RotationAbandoned", "secret", desc.ARN, "version", abandoned, "reason", "cancelled")
+		e.record(ctx, audit.Event{Type: audit.RotationAbandoned, Secret: desc.Name, ARN: desc.ARN, Kind: e.options(desc, nil)[rotator.OptKind], Version: abandoned, Reason: "cancelled"})
 	}
 	// Settle what is due now: the abandoned credential, and any earlier
 	// revocation still on record.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
@@ -37,19 +38,25 @@ func (e *Engine) Step(ctx context.Context, ev Event) error {
 // steps learned (the description, updated as labels move, and the values
 // read or made), so that no step asks the store what is already known; a
 // single event (run == nil) reads everything afresh.
-func (e *Engine) step(ctx context.Context, ev Event, audit bool, run *secretRef) error {
+func (e *Engine) step(ctx context.Context, ev Event, single bool, run *secretRef) error {
 	step, err := ParseStep(string(ev.Step))
 	if err != nil {
 		return err
 	}
 	ev.Step = step
 	log := e.log.With("secret", ev.SecretID, "version", ev.Token, "step", string(step))
+	start := e.now()
 	ref, done, err := e.guard(ctx, ev, run)
 	if err != nil {
+		e.record(ctx, audit.Event{Type: audit.StepFailed, Secret: ev.SecretID, Version: ev.Token, Step: string(step),
+			DurationMS: e.now().Sub(start).Milliseconds(), Error: err.Error()})
+		if single {
+			e.record(ctx, audit.Event{Type: audit.RotationFailed, Secret: ev.SecretID, Version: ev.Token, Step: string(step), Error: err.Error()})
+		}
 		// One line per failure: RotationFailed here for a single event, or
 		// from Rotate for a whole rotation.
 		log.Debug("step failed", "error", err)
-		if audit {
+		if single {
 			log.Error("RotationFailed", "error", err)
 			e.emit(ctx, Notice{Outcome: Failed, ARN: ev.SecretID, Name: ev.SecretID, Step: step, Token: ev.Token,
 				Message: fmt.Sprintf("%s of %s failed before it started: %v", step, ev.SecretID, err),
@@ -81,9 +88,14 @@ func (e *Engine) step(ctx context.Context, ev Event, audit bool, run *secretRef)
 	case step == StepFinish:
 		err = e.finish(ctx, ref, ev.Token)
 	}
+	ev2 := audit.Event{Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: ev.Token, Step: string(step),
+		DurationMS: e.now().Sub(start).Milliseconds()}
 	if err != nil {
 		ref.log.Debug("step failed", "error", err)
-		if audit {
+		ev2.Type, ev2.Error = audit.StepFailed, err.Error()
+		e.record(ctx, ev2)
+		if single {
+			e.record(ctx, audit.Event{Type: audit.RotationFailed, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: ev.Token, Step: string(step), Error: err.Error()})
 			ref.log.Error("RotationFailed", "error", err)
 			e.emit(ctx, Notice{Outcome: Failed, ARN: ref.desc.ARN, Name: ref.desc.Name, Kind: ref.kind, Step: step, Token: ev.Token,
 				Message: fmt.Sprintf("rotation of %s failed at %s: %v", ref.desc.Name, step, err),
@@ -93,12 +105,16 @@ func (e *Engine) step(ctx context.Context, ev Event, audit bool, run *secretRef)
 		return &StepError{Name: ref.desc.Name, Step: step, Token: ev.Token, Err: err}
 	}
 	ref.log.Info("step succeeded")
-	if audit {
+	ev2.Type = audit.StepSucceeded
+	e.record(ctx, ev2)
+	if single {
 		switch step {
 		case StepCreate:
 			ref.log.Info("RotationStarted")
+			e.record(ctx, audit.Event{Type: audit.RotationStarted, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: ev.Token})
 		case StepFinish:
 			ref.log.Info("RotationSucceeded")
+			e.record(ctx, audit.Event{Type: audit.RotationSucceeded, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: ev.Token})
 			e.emit(ctx, Notice{Outcome: Succeeded, ARN: ref.desc.ARN, Name: ref.desc.Name, Kind: ref.kind, Step: step, Token: ev.Token,
 				Message: fmt.Sprintf("%s was rotated: version %s is now AWSCURRENT", ref.desc.Name, ev.Token), Options: ref.opts})
 		}

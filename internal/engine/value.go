@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/store"
 )
@@ -241,9 +242,12 @@ func (e *Engine) Retire(ctx context.Context, secretID string) (revoked []string,
 			}
 		}
 		if err := ref.rot.Revoke(ctx, req); err != nil {
-			return revoked, fmt.Errorf("revoke the credential of version %s: %w", id, err)
+			err = fmt.Errorf("revoke the credential of version %s: %w", id, err)
+			e.record(ctx, audit.Event{Type: audit.RevocationFailed, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: id, Error: err.Error()})
+			return revoked, err
 		}
 		ref.log.Info("revoked credential", "revoked_version", id, "reason", "secret retired")
+		e.record(ctx, audit.Event{Type: audit.RevocationSucceeded, Secret: ref.desc.Name, ARN: ref.desc.ARN, Kind: ref.kind, Version: id, Reason: "secret retired"})
 		revoked = append(revoked, id)
 	}
 	return revoked, nil

@@ -17,6 +17,7 @@ import (
 	awslambda "github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/engine"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/store"
@@ -99,7 +100,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if defaults == nil {
 		defaults = rotator.FromEnv(cfg.Env)
 	}
-	eng := engine.New(engine.Config{Store: st, Kinds: cfg.Kinds, Defaults: defaults, Logger: logger, Notify: cfg.Notify})
+	// Audit events go to the function's log stream beside the logs, one
+	// JSON object a line with "schema":"rotor.audit/v1" to filter on.
+	eng := engine.New(engine.Config{Store: st, Kinds: cfg.Kinds, Defaults: defaults, Logger: logger, Notify: cfg.Notify,
+		Audit: audit.NewWriter(cfg.Stdout).Sink()})
 
 	// aws-lambda-go logs a failed invocation's error document with the
 	// standard logger: keep that line pure JSON, on the same stream.

@@ -1,4 +1,4 @@
-package cli
+package scheduler
 
 import (
 	"sync"
@@ -30,6 +30,18 @@ func (b *retryBackoff) allow(id string, now time.Time) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return !now.Before(b.m[id].next)
+}
+
+// failures returns how many times in a row secret id failed, and when it
+// may be tried again.
+func (b *retryBackoff) failures(id string) (int, time.Time) {
+	if b == nil {
+		return 0, time.Time{}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.m[id]
+	return st.fails, st.next
 }
 
 // record notes the outcome of a try of secret id at now.
