@@ -56,4 +56,8 @@
 //
 // Rotation locks (LockRotation) are flocks of <store>.locks/<sha256 of the
 // ARN>.lock, which the kernel releases when the holding process dies.
+// LockWrite, for writes that are not rotations, first waits its turn behind
+// the other writes of the secret (in-process on a channel, across processes
+// on a flock of <sha256 of the ARN>.write), then takes the same rotation
+// lock: concurrent writes are serialised, and only a rotation refuses them.
 package local

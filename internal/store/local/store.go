@@ -29,12 +29,14 @@ type Store struct {
 	closed  bool
 
 	locksMu  sync.Mutex
-	memLocks map[string]bool // rotation locks of a memory store, by ARN
+	memLocks map[string]bool        // rotation locks of a memory store, by ARN
+	writers  map[string]*writeQueue // LockWrite's waiters in this process, by ARN
 }
 
 var (
 	_ store.Store          = (*Store)(nil)
 	_ store.RotationLocker = (*Store)(nil)
+	_ store.WriteLocker    = (*Store)(nil)
 )
 
 func newStore(cfg Config) *Store {
