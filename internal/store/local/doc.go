@@ -38,6 +38,11 @@
 // next operation. If even that cut fails, the Store refuses every further
 // call and says to fix the storage and reopen the store.
 //
+// A read writes nothing: the LastAccessedDate that GetSecretValue sets (a
+// date, not a time) is kept in memory and written with the process's next
+// write, in the same frame, when the store is closed, or 30 seconds later,
+// whichever comes first (see access.go). A crash loses at most those dates.
+//
 // # Costs
 //
 // An operation costs one flock, two stats, and for a write the encoding and

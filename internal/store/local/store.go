@@ -31,6 +31,11 @@ type Store struct {
 	locksMu  sync.Mutex
 	memLocks map[string]bool        // rotation locks of a memory store, by ARN
 	writers  map[string]*writeQueue // LockWrite's waiters in this process, by ARN
+
+	// LastAccessedDate changes not yet written to the file (see access.go).
+	access      map[string]*accessNote
+	accessTimer *time.Timer
+	accessDelay time.Duration
 }
 
 var (
@@ -40,7 +45,7 @@ var (
 )
 
 func newStore(cfg Config) *Store {
-	s := &Store{now: cfg.Now, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID, db: newDB()}
+	s := &Store{now: cfg.Now, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID, db: newDB(), accessDelay: defaultAccessDelay}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -148,10 +153,17 @@ func (s *Store) Close() error {
 	if s.closed {
 		return nil
 	}
-	s.closed = true
 	if s.file == nil {
+		s.closed = true
 		return nil
 	}
+	if len(s.access) > 0 {
+		if err := s.runLocked(context.Background(), func(tx *txn) error { tx.flush = true; return nil }); err != nil {
+			s.file.log.Warn("could not record when secrets were last read", "error", err)
+		}
+	}
+	s.accessWritten()
+	s.closed = true
 	var errs []error
 	if s.file.f != nil {
 		errs = append(errs, s.file.f.Close())
@@ -176,6 +188,11 @@ func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.runLocked(ctx, fn)
+}
+
+// runLocked is run with s.mu held.
+func (s *Store) runLocked(ctx context.Context, fn func(tx *txn) error) error {
 	if s.closed {
 		return errClosed
 	}
@@ -185,8 +202,12 @@ func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
 			return err
 		}
 		defer unlock()
+		d, frames := s.db, s.file.frames
 		if err := s.file.sync(&s.db); err != nil {
 			return err
+		}
+		if s.db != d || s.file.frames != frames {
+			s.reapplyAccess()
 		}
 	}
 	tx := &txn{db: s.db, now: s.now().UTC()}
@@ -194,11 +215,17 @@ func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
 		return err
 	}
 	changes := tx.commit()
-	if s.file != nil && len(changes) > 0 {
+	s.applyAccess(tx.accessed)
+	if s.file != nil && (len(changes) > 0 || tx.flush) {
+		changes = s.accessChanges(changes)
+		if len(changes) == 0 {
+			return nil
+		}
 		if err := s.file.write(changes, s.db, tx.now); err != nil {
 			s.file.valid = false // reload: the state has changes the file may lack
 			return err
 		}
+		s.accessWritten()
 	}
 	return nil
 }
