@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"time"
@@ -128,12 +129,13 @@ func (s *Store) accessWritten() {
 // flushAccessLater writes the noted dates, from the timer applyAccess set.
 func (s *Store) flushAccessLater() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.accessTimer = nil
-	if s.closed || len(s.access) == 0 {
+	idle := s.closed || len(s.access) == 0
+	s.mu.Unlock()
+	if idle {
 		return
 	}
-	if err := s.runLocked(context.Background(), func(tx *txn) error { tx.flush = true; return nil }); err != nil {
+	if err := s.run(context.Background(), func(tx *txn) error { tx.flush = true; return nil }); err != nil && !errors.Is(err, errClosed) {
 		s.file.log.Warn("could not record when secrets were last read; the next write records it", "error", err)
 	}
 }

@@ -32,6 +32,13 @@
 // file on every write, the simpler scheme, would make rotating N secrets
 // cost O(N²).)
 //
+// Operations of one Store that arrive while another runs are group
+// committed (group.go): the next group runs them all under one flock, one
+// after another, and appends their changes as one frame with one
+// fdatasync; none returns before that frame is durable, a read included.
+// So concurrent writers share a sync, and there is still one frame per
+// fdatasync: the crash model above is unchanged.
+//
 // When an fdatasync of a write fails, the frame may sit in the page cache
 // though not on disk, and Linux reports that only once; so the write cuts
 // its frame off again and fails, and the Store reloads the file before its

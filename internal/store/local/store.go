@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ import (
 // Store is the embedded store. It is safe for concurrent use by goroutines
 // and, when file-backed, by processes sharing the file.
 type Store struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // held by the operation, or group of them, running
 	now     func() time.Time
 	rand    io.Reader
 	region  string
@@ -31,6 +30,11 @@ type Store struct {
 	locksMu  sync.Mutex
 	memLocks map[string]bool        // rotation locks of a memory store, by ARN
 	writers  map[string]*writeQueue // LockWrite's waiters in this process, by ARN
+
+	// Operations waiting to run in the next group (see group.go).
+	queueMu sync.Mutex
+	queue   []*request
+	leading bool
 
 	// LastAccessedDate changes not yet written to the file (see access.go).
 	access      map[string]*accessNote
@@ -158,8 +162,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	if len(s.access) > 0 {
-		if err := s.runLocked(context.Background(), func(tx *txn) error { tx.flush = true; return nil }); err != nil {
-			s.file.log.Warn("could not record when secrets were last read", "error", err)
+		r := &request{fn: func(tx *txn) error { tx.flush = true; return nil }}
+		if s.runGroup([]*request{r}); r.err != nil {
+			s.file.log.Warn("could not record when secrets were last read", "error", r.err)
 		}
 	}
 	s.accessWritten()
@@ -178,56 +183,6 @@ func (s *Store) Path() string {
 		return ""
 	}
 	return s.file.path
-}
-
-// run runs one operation: under the store lock, on up-to-date state, and
-// durably written before it returns when it changed anything.
-func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.runLocked(ctx, fn)
-}
-
-// runLocked is run with s.mu held.
-func (s *Store) runLocked(ctx context.Context, fn func(tx *txn) error) error {
-	if s.closed {
-		return errClosed
-	}
-	if s.file != nil {
-		unlock, err := s.file.lockStore()
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		d, frames := s.db, s.file.frames
-		if err := s.file.sync(&s.db); err != nil {
-			return err
-		}
-		if s.db != d || s.file.frames != frames {
-			s.reapplyAccess()
-		}
-	}
-	tx := &txn{db: s.db, now: s.now().UTC()}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	changes := tx.commit()
-	s.applyAccess(tx.accessed)
-	if s.file != nil && (len(changes) > 0 || tx.flush) {
-		changes = s.accessChanges(changes)
-		if len(changes) == 0 {
-			return nil
-		}
-		if err := s.file.write(changes, s.db, tx.now); err != nil {
-			s.file.valid = false // reload: the state has changes the file may lack
-			return err
-		}
-		s.accessWritten()
-	}
-	return nil
 }
 
 var errClosed = errors.New("the store is closed")
