@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // parseInterspersed parses fs from args, allowing flags after positional
@@ -33,14 +34,16 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 // invalidFlagValue matches the flag package's errors that quote the value
 // given: `invalid value "v" for flag -name: why` and `invalid boolean value
 // "v" for -name: why`.
-var invalidFlagValue = regexp.MustCompile(`^invalid (?:boolean )?value ".*" for (?:flag )?-(\S+): (.*)$`)
+var invalidFlagValue = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^invalid (?:boolean )?value ".*" for (?:flag )?-(\S+): (.*)$`)
+})
 
 // flagError is a flag parsing error without the value given, which may be
 // a secret put in the wrong place (--value-stdin=hunter2). It names the
 // flag only.
 func flagError(err error) string {
 	msg := err.Error()
-	if m := invalidFlagValue.FindStringSubmatch(msg); m != nil {
+	if m := invalidFlagValue().FindStringSubmatch(msg); m != nil {
 		return fmt.Sprintf("invalid value for --%s: %s", m[1], m[2])
 	}
 	if strings.HasPrefix(msg, "bad flag syntax") { // the whole argument follows

@@ -216,7 +216,7 @@ func (r *runner) jfrogSetRole(host, user, role string, tok *adminTokenFlags) err
 	if role == "" {
 		return usageFor(r.cmd, "no IAM role: give --role arn:aws:iam::<account>:role/<name>, the role of the rotation function")
 	}
-	if !jfrog.RoleARNPattern.MatchString(role) {
+	if !jfrog.RoleARNPattern().MatchString(role) {
 		return usageFor(r.cmd, "--role: JFrog accepts an IAM role ARN without a path, arn:aws:iam::<12 digits>:role/<name>")
 	}
 	admin, err := tok.read(r)

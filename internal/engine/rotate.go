@@ -31,6 +31,24 @@ func (e *Engine) lock(ctx context.Context, secretID string) (unlock func(), err 
 	return unlock, nil
 }
 
+// lockWrite takes the secret's rotation lock for a write that is not a
+// rotation: when the store can, it waits (within ctx) for other such writes
+// instead of failing, and fails only when a rotation holds the lock.
+func (e *Engine) lockWrite(ctx context.Context, secretID string) (unlock func(), err error) {
+	l, ok := e.st.(store.WriteLocker)
+	if !ok {
+		return e.lock(ctx, secretID)
+	}
+	unlock, err = l.LockWrite(ctx, secretID)
+	if errors.Is(err, store.ErrRotationInProgress) {
+		return nil, fmt.Errorf("%w: %w", ErrInProgress, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock %s for writing: %w", secretID, err)
+	}
+	return unlock, nil
+}
+
 // Rotate runs a whole rotation the way RotateSecret does: it records the
 // rules, creates the AWSPENDING placeholder (or resumes the incomplete
 // rotation that holds AWSPENDING, under its own token), runs the four steps,

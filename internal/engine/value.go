@@ -27,12 +27,16 @@ import (
 // not be done after it (abandoning, revoking) is logged and notified as a
 // partial success, and stays on record for the next rotation. A retried
 // write (the token already holds a value) goes to the store unchanged.
+//
+// Concurrent writes of one secret run one after another (each waits, within
+// ctx, for the one before it); a write fails with ErrInProgress only while a
+// rotation of the secret runs.
 func (e *Engine) PutValue(ctx context.Context, in store.PutSecretValueInput) (*store.VersionRef, error) {
 	stages := in.VersionStages
 	if len(stages) == 0 {
 		stages = []string{store.Current}
 	}
-	unlock, err := e.lock(ctx, in.SecretID)
+	unlock, err := e.lockWrite(ctx, in.SecretID)
 	if err != nil {
 		return nil, err
 	}

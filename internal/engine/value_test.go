@@ -3,7 +3,9 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/engine"
@@ -252,5 +254,64 @@ func TestSameCredentialOtherBytesNotRevoked(t *testing.T) {
 	}
 	if err := f.eng.TestCurrent(ctx, f.arn, nil); err != nil {
 		t.Fatalf("the credential put back in other bytes was revoked: %v", err)
+	}
+}
+
+// Concurrent writes of one secret all succeed, one after another, and leave
+// no credential orphaned: only AWSCURRENT's and AWSPREVIOUS's stay live.
+func TestPutValueConcurrent(t *testing.T) {
+	for name, newStore := range map[string]func(*testing.T) store.Store{"memory": memStore, "file": fileStore} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			tg := rotatortest.NewTarget()
+			st := newStore(t)
+			eng := engine.New(engine.Config{Store: st, Kinds: rotator.NewRegistry(rotatortest.TargetKind(tg, false))})
+			v := tg.Issue("initial")
+			ref, err := st.CreateSecret(ctx, store.CreateSecretInput{Name: "app/x", Value: &v, Tags: []store.Tag{kindTag}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const writers, each = 16, 4
+			var wg sync.WaitGroup
+			errs := make(chan error, writers*each)
+			for i := range writers {
+				id := ref.ARN
+				if i%2 == 1 {
+					id = ref.Name // by name or by ARN: the same secret
+				}
+				wg.Go(func() {
+					for j := range each {
+						in := store.PutSecretValueInput{SecretID: id, ClientRequestToken: engine.NewToken(), Value: tg.Issue(fmt.Sprintf("w%d-%d", i, j))}
+						if _, err := eng.PutValue(ctx, in); err != nil {
+							errs <- err
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Errorf("PutValue: %v", err)
+			}
+			d, err := st.DescribeSecret(ctx, ref.ARN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := d.RevokeMarked(); len(m) != 0 {
+				t.Errorf("revocations still due: %v", m)
+			}
+			live, _ := tg.Live(ctx)
+			want := map[string]bool{}
+			for _, l := range []string{store.Current, store.Previous} {
+				val, err := st.GetSecretValue(ctx, store.GetSecretValueInput{SecretID: ref.ARN, VersionStage: l})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[rotatortest.CredID(val.Value)] = true
+			}
+			if len(live) != 2 || !want[live[0]] || !want[live[1]] {
+				t.Errorf("live credentials %v, want exactly AWSCURRENT's and AWSPREVIOUS's %v", live, want)
+			}
+		})
 	}
 }

@@ -29,7 +29,7 @@ func validateFilters(v *validator, filters []filterJSON) {
 		for j, val := range f.Values {
 			field := fieldIndex(prefix+".values", j)
 			v.length(field, &val, 1, maxFilterValue)
-			v.pattern(field, &val, filterValuePattern)
+			v.pattern(field, &val, filterValuePattern())
 		}
 	}
 }

@@ -23,9 +23,9 @@ func (in *rotateSecretInput) validate() error {
 	if r := in.RotationRules; r != nil {
 		v.rangeOf("rotationRules.automaticallyAfterDays", r.AutomaticallyAfterDays, 1, maxRotationDays)
 		v.length("rotationRules.duration", r.Duration, 2, 3)
-		v.pattern("rotationRules.duration", r.Duration, durationPattern)
+		v.pattern("rotationRules.duration", r.Duration, durationPattern())
 		v.length("rotationRules.scheduleExpression", r.ScheduleExpression, 1, maxSchedule)
-		v.pattern("rotationRules.scheduleExpression", r.ScheduleExpression, schedulePattern)
+		v.pattern("rotationRules.scheduleExpression", r.ScheduleExpression, schedulePattern())
 	}
 	if err := v.err(); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -35,11 +36,11 @@ const (
 
 var (
 	// namePattern is what CreateSecret accepts as a name.
-	namePattern = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+	namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`) })
 	// filterValuePattern is the ListSecrets filter value pattern.
-	filterValuePattern = regexp.MustCompile(`^!?[a-zA-Z0-9 :_@/+=.\-]*$`)
-	durationPattern    = regexp.MustCompile(`^[0-9h]+$`)
-	schedulePattern    = regexp.MustCompile(`^[0-9A-Za-z()#?*\-/, ]+$`)
+	filterValuePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^!?[a-zA-Z0-9 :_@/+=.\-]*$`) })
+	durationPattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9h]+$`) })
+	schedulePattern    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z()#?*\-/, ]+$`) })
 )
 
 // validator collects constraint violations the way AWS's request validation
@@ -145,7 +146,7 @@ func requireToken(t *string) error {
 
 // checkName applies the secret name rules of CreateSecret.
 func checkName(name string) error {
-	if !namePattern.MatchString(name) {
+	if !namePattern().MatchString(name) {
 		return errorf(excValidation, "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
 	}
 	return nil

@@ -90,6 +90,15 @@ type RotationLocker interface {
 	LockRotation(ctx context.Context, secretID string) (unlock func(), err error)
 }
 
+// WriteLocker is implemented by RotationLockers whose rotation lock can also
+// be taken for a write that is not a rotation (PutSecretValue). LockWrite
+// waits, until ctx is done, while other such writes hold the lock, so
+// concurrent writes of one secret run one after another; it fails with
+// ErrRotationInProgress only when a rotation (a LockRotation holder) has it.
+type WriteLocker interface {
+	LockWrite(ctx context.Context, secretID string) (unlock func(), err error)
+}
+
 // Tag is a key/value pair attached to a secret.
 type Tag struct {
 	Key   string `json:"Key"`

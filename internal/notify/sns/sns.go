@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -31,7 +32,9 @@ type API interface {
 
 var _ API = (*awssns.Client)(nil)
 
-var topicARN = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+var topicARN = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+})
 
 // Publisher publishes to one topic.
 type Publisher struct {
@@ -54,7 +57,7 @@ func New(api API, topicARN string) (*Publisher, error) {
 }
 
 // ValidTopicARN reports whether s has the shape of an SNS topic ARN.
-func ValidTopicARN(s string) bool { return topicARN.MatchString(s) }
+func ValidTopicARN(s string) bool { return topicARN().MatchString(s) }
 
 // Topic returns the topic's ARN.
 func (p *Publisher) Topic() string { return p.topic }

@@ -86,7 +86,7 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 		}
 		return secret.Value{}, explain("CreateAccessKey", user, who, err)
 	}
-	if out.AccessKey == nil || !accessKeyIDRE.MatchString(aws.ToString(out.AccessKey.AccessKeyId)) || aws.ToString(out.AccessKey.SecretAccessKey) == "" {
+	if out.AccessKey == nil || !accessKeyIDRE().MatchString(aws.ToString(out.AccessKey.AccessKeyId)) || aws.ToString(out.AccessKey.SecretAccessKey) == "" {
 		return secret.Value{}, fmt.Errorf("CreateAccessKey for IAM user %q answered without a usable key id and secret; the next attempt deletes whatever it made", user)
 	}
 	id := aws.ToString(out.AccessKey.AccessKeyId)

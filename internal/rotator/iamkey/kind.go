@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -101,7 +102,7 @@ var (
 	_ rotator.Capabler = (*Rotator)(nil)
 )
 
-var userNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+var userNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[\w+=,.@-]{1,64}$`) })
 
 // New builds a Rotator from opts. It checks the options and makes no
 // network call.
@@ -117,7 +118,7 @@ func New(deps Deps, opts rotator.Options) (*Rotator, error) {
 		r.deps.AWS.Region = "us-east-1"
 	}
 	r.user = opts.String(OptUser, "")
-	if r.user != "" && !userNameRE.MatchString(r.user) {
+	if r.user != "" && !userNameRE().MatchString(r.user) {
 		return nil, fmt.Errorf("option %s=%q is not an IAM user name (1-64 of letters, digits and +=,.@_-): %w", OptUser, r.user, rotator.ErrPermanent)
 	}
 	pat := opts.String(OptUserPattern, DefaultUserPattern)

@@ -35,7 +35,7 @@ func permissions(req rotator.PermissionRequest) ([]rotator.Statement, error) {
 		if user == "" {
 			name := s.SecretName()
 			m := r.pattern.FindStringSubmatch(name)
-			if m == nil || !userNameRE.MatchString(m[1]) {
+			if m == nil || !userNameRE().MatchString(m[1]) {
 				return nil, fmt.Errorf("secret %s: %s does not give an IAM user name from the secret's name: set the option %s", name, OptUserPattern, OptUser)
 			}
 			user = m[1]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
@@ -20,7 +21,7 @@ const (
 
 // accessKeyIDRE is IAM's constraint on access key ids. A value whose id does
 // not match (a placeholder such as "foo") references no key.
-var accessKeyIDRE = regexp.MustCompile(`^\w{16,128}$`)
+var accessKeyIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\w{16,128}$`) })
 
 // keyValue is a parsed secret value. fields keeps every field as it was.
 type keyValue struct {
@@ -31,7 +32,7 @@ type keyValue struct {
 }
 
 // hasKey reports whether the value references a real-looking access key.
-func (v keyValue) hasKey() bool { return accessKeyIDRE.MatchString(v.keyID) }
+func (v keyValue) hasKey() bool { return accessKeyIDRE().MatchString(v.keyID) }
 
 // parseValue reads a secret value. The zero Value parses as empty. Errors
 // never quote the value.
@@ -89,7 +90,7 @@ func (v keyValue) withKey(id, secretKey string) (secret.Value, error) {
 // else the user option, else the user-pattern applied to the secret's name.
 func (r *Rotator) userFor(req rotator.Request, v keyValue) (string, error) {
 	if v.userName != "" {
-		if !userNameRE.MatchString(v.userName) {
+		if !userNameRE().MatchString(v.userName) {
 			return "", fmt.Errorf("field %q of the secret value, %q, is not an IAM user name: %w", FieldUserName, v.userName, rotator.ErrPermanent)
 		}
 		return v.userName, nil
@@ -99,7 +100,7 @@ func (r *Rotator) userFor(req rotator.Request, v keyValue) (string, error) {
 	}
 	name := secretName(req)
 	m := r.pattern.FindStringSubmatch(name)
-	if m == nil || !userNameRE.MatchString(m[1]) {
+	if m == nil || !userNameRE().MatchString(m[1]) {
 		return "", fmt.Errorf("cannot tell the IAM user of secret %q: set the %q field in the value, the tag %s%s, or a tag %s%s whose capture group matches the user name in the secret's name: %w",
 			name, FieldUserName, rotator.TagPrefix, OptUser, rotator.TagPrefix, OptUserPattern, rotator.ErrPermanent)
 	}

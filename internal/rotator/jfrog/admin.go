@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sync"
 
 	"github.com/rotorhq/rotor/internal/secret"
 )
 
 // RoleARNPattern is the form of IAM role ARN JFrog accepts for the mapping.
-var RoleARNPattern = regexp.MustCompile(`^arn:aws:iam::\d{12}:role/[\w+=,.@:-]+$`)
+var RoleARNPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^arn:aws:iam::\d{12}:role/[\w+=,.@:-]+$`) })
 
 // ErrNoIAMRole is returned by GetIAMRole when no role is mapped to the user.
 var ErrNoIAMRole = errors.New("no IAM role is mapped to the JFrog user")
@@ -36,7 +37,7 @@ func TagIAMRole(ctx context.Context, httpClient *http.Client, host string, admin
 	if username == "" {
 		return errors.New("tag IAM role: the JFrog username is empty")
 	}
-	if !RoleARNPattern.MatchString(roleARN) {
+	if !RoleARNPattern().MatchString(roleARN) {
 		return fmt.Errorf("tag IAM role: %q is not an IAM role ARN JFrog accepts (arn:aws:iam::<12 digits>:role/<name>, without a path)", roleARN)
 	}
 	cl, err := adminClient(httpClient, host)

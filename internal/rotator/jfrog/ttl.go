@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -79,8 +80,8 @@ func Window(rules store.RotationRules, interval time.Duration) (time.Duration, e
 }
 
 var (
-	daysPattern     = regexp.MustCompile(`^(\d+)(\s*days?)?$`)
-	rateDaysPattern = regexp.MustCompile(`^rate\(\s*(\d+)\s+days?\s*\)$`)
+	daysPattern     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)(\s*days?)?$`) })
+	rateDaysPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^rate\(\s*(\d+)\s+days?\s*\)$`) })
 )
 
 // RulesFromOptions reads the rotation rules the engine passes in the
@@ -91,14 +92,14 @@ var (
 func RulesFromOptions(opts rotator.Options) (store.RotationRules, error) {
 	var rules store.RotationRules
 	s := strings.TrimSpace(opts.String(OptSchedule, ""))
-	m := rateDaysPattern.FindStringSubmatch(s)
+	m := rateDaysPattern().FindStringSubmatch(s)
 	switch {
 	case s == "":
 	case m == nil && (strings.HasPrefix(s, "rate(") || strings.HasPrefix(s, "cron(")):
 		rules.ScheduleExpression = s
 	default:
 		if m == nil {
-			m = daysPattern.FindStringSubmatch(s)
+			m = daysPattern().FindStringSubmatch(s)
 		}
 		if m == nil {
 			return rules, fmt.Errorf("option %s=%q: want rate(...), cron(...) or N days", OptSchedule, s)

@@ -102,6 +102,7 @@ type FaultStore struct {
 
 var _ store.Store = (*FaultStore)(nil)
 var _ store.RotationLocker = (*FaultStore)(nil)
+var _ store.WriteLocker = (*FaultStore)(nil)
 
 // LockRotation passes through to the wrapped store when it can lock, and
 // otherwise grants the lock.
@@ -111,6 +112,20 @@ func (s *FaultStore) LockRotation(ctx context.Context, id string) (unlock func()
 		return func() {}, nil
 	}
 	err = s.F.do("store.LockRotation", func() (e error) { unlock, e = l.LockRotation(ctx, id); return })
+	if err != nil && unlock != nil {
+		unlock()
+	}
+	return unlock, err
+}
+
+// LockWrite passes through to the wrapped store's LockWrite, or else its
+// LockRotation, and otherwise grants the lock.
+func (s *FaultStore) LockWrite(ctx context.Context, id string) (unlock func(), err error) {
+	l, ok := s.S.(store.WriteLocker)
+	if !ok {
+		return s.LockRotation(ctx, id)
+	}
+	err = s.F.do("store.LockWrite", func() (e error) { unlock, e = l.LockWrite(ctx, id); return })
 	if err != nil && unlock != nil {
 		unlock()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
@@ -157,5 +158,25 @@ func BenchmarkOpen(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// BenchmarkGetSecretValueNewDay reads with a clock a day later at every
+// read, so that every read is the first of its day and sets LastAccessedDate.
+func BenchmarkGetSecretValueNewDay(b *testing.B) {
+	day := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return day }
+	for name, s := range map[string]*Store{"memory": NewMemory(Config{Now: now}), "file": openWith(b, Config{Now: now})} {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			seed(b, s, 1000)
+			b.ResetTimer()
+			for i := range b.N {
+				day = day.Add(24 * time.Hour)
+				if _, err := s.GetSecretValue(ctx, store.GetSecretValueInput{SecretID: fmt.Sprintf("bench/secret-%05d", i%1000)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -32,11 +32,23 @@
 // file on every write, the simpler scheme, would make rotating N secrets
 // cost O(N²).)
 //
+// Operations of one Store that arrive while another runs are group
+// committed (group.go): the next group runs them all under one flock, one
+// after another, and appends their changes as one frame with one
+// fdatasync; none returns before that frame is durable, a read included.
+// So concurrent writers share a sync, and there is still one frame per
+// fdatasync: the crash model above is unchanged.
+//
 // When an fdatasync of a write fails, the frame may sit in the page cache
 // though not on disk, and Linux reports that only once; so the write cuts
 // its frame off again and fails, and the Store reloads the file before its
 // next operation. If even that cut fails, the Store refuses every further
 // call and says to fix the storage and reopen the store.
+//
+// A read writes nothing: the LastAccessedDate that GetSecretValue sets (a
+// date, not a time) is kept in memory and written with the process's next
+// write, in the same frame, when the store is closed, or 30 seconds later,
+// whichever comes first (see access.go). A crash loses at most those dates.
 //
 // # Costs
 //
@@ -56,4 +68,8 @@
 //
 // Rotation locks (LockRotation) are flocks of <store>.locks/<sha256 of the
 // ARN>.lock, which the kernel releases when the holding process dies.
+// LockWrite, for writes that are not rotations, first waits its turn behind
+// the other writes of the secret (in-process on a channel, across processes
+// on a flock of <sha256 of the ARN>.write), then takes the same rotation
+// lock: concurrent writes are serialised, and only a rotation refuses them.
 package local

@@ -93,6 +93,10 @@ type txn struct {
 	now     time.Time
 	changes []change
 	edits   map[string]*record
+	// accessed is the LastAccessedDates the operation sets (see access.go);
+	// flush makes it write those noted before even when it changes nothing.
+	accessed []access
+	flush    bool
 }
 
 func (tx *txn) find(id string) (*record, error) {

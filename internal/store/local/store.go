@@ -1,7 +1,6 @@
 package local
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -19,7 +18,7 @@ import (
 // Store is the embedded store. It is safe for concurrent use by goroutines
 // and, when file-backed, by processes sharing the file.
 type Store struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // held by the operation, or group of them, running
 	now     func() time.Time
 	rand    io.Reader
 	region  string
@@ -29,16 +28,28 @@ type Store struct {
 	closed  bool
 
 	locksMu  sync.Mutex
-	memLocks map[string]bool // rotation locks of a memory store, by ARN
+	memLocks map[string]bool        // rotation locks of a memory store, by ARN
+	writers  map[string]*writeQueue // LockWrite's waiters in this process, by ARN
+
+	// Operations waiting to run in the next group (see group.go).
+	queueMu sync.Mutex
+	queue   []*request
+	leading bool
+
+	// LastAccessedDate changes not yet written to the file (see access.go).
+	access      map[string]*accessNote
+	accessTimer *time.Timer
+	accessDelay time.Duration
 }
 
 var (
 	_ store.Store          = (*Store)(nil)
 	_ store.RotationLocker = (*Store)(nil)
+	_ store.WriteLocker    = (*Store)(nil)
 )
 
 func newStore(cfg Config) *Store {
-	s := &Store{now: cfg.Now, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID, db: newDB()}
+	s := &Store{now: cfg.Now, rand: cfg.Rand, region: cfg.Region, account: cfg.AccountID, db: newDB(), accessDelay: defaultAccessDelay}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -146,10 +157,18 @@ func (s *Store) Close() error {
 	if s.closed {
 		return nil
 	}
-	s.closed = true
 	if s.file == nil {
+		s.closed = true
 		return nil
 	}
+	if len(s.access) > 0 {
+		r := &request{fn: func(tx *txn) error { tx.flush = true; return nil }}
+		if s.runGroup([]*request{r}); r.err != nil {
+			s.file.log.Warn("could not record when secrets were last read", "error", r.err)
+		}
+	}
+	s.accessWritten()
+	s.closed = true
 	var errs []error
 	if s.file.f != nil {
 		errs = append(errs, s.file.f.Close())
@@ -164,41 +183,6 @@ func (s *Store) Path() string {
 		return ""
 	}
 	return s.file.path
-}
-
-// run runs one operation: under the store lock, on up-to-date state, and
-// durably written before it returns when it changed anything.
-func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return errClosed
-	}
-	if s.file != nil {
-		unlock, err := s.file.lockStore()
-		if err != nil {
-			return err
-		}
-		defer unlock()
-		if err := s.file.sync(&s.db); err != nil {
-			return err
-		}
-	}
-	tx := &txn{db: s.db, now: s.now().UTC()}
-	if err := fn(tx); err != nil {
-		return err
-	}
-	changes := tx.commit()
-	if s.file != nil && len(changes) > 0 {
-		if err := s.file.write(changes, s.db, tx.now); err != nil {
-			s.file.valid = false // reload: the state has changes the file may lack
-			return err
-		}
-	}
-	return nil
 }
 
 var errClosed = errors.New("the store is closed")

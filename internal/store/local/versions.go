@@ -22,13 +22,9 @@ func (s *Store) GetSecretValue(ctx context.Context, in store.GetSecretValueInput
 		if err != nil {
 			return err
 		}
-		// Secrets Manager keeps the date (not the time) of the last access.
-		day := tx.now.UTC().Truncate(24 * time.Hour)
-		if !r.Accessed.Equal(day) || !v.Accessed.Equal(day) {
-			r = tx.edit(r)
-			v = r.version(v.ID)
-			r.Accessed, v.Accessed = day, day
-		}
+		// Secrets Manager keeps the date (not the time) of the last
+		// access; recording it never makes the read wait for a write.
+		tx.noteAccess(r, v, tx.now.UTC().Truncate(24*time.Hour))
 		out = &store.SecretValue{ARN: r.ARN, Name: r.Name, VersionID: v.ID,
 			VersionStages: slices.Clone(v.Stages), Value: v.value(), CreatedDate: v.Created}
 		return nil

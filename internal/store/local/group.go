@@ -1,0 +1,144 @@
+package local
+
+import (
+	"context"
+	"time"
+)
+
+// Group commit. Operations of a file store that arrive while another runs
+// wait in a queue; when it is done, the next leader runs all those waiting
+// as one group: under one store lock, on state brought up to date once, one
+// after another, and the changes of them all go to the file in one frame
+// with one fdatasync. Each operation still sees the state its predecessors
+// left and fails or succeeds on its own (a failed one changes nothing), but
+// none returns before the frame that holds its group's changes is durable:
+// a read in a group after a write could otherwise return what a power loss
+// takes back. One frame per group keeps the crash model: only the last
+// frame can be damaged by a crash (doc.go).
+
+// request is one operation waiting to run.
+type request struct {
+	fn  func(tx *txn) error
+	err error
+	// wake is closed when the request has run (done) or must lead the
+	// next group (lead).
+	wake       chan struct{}
+	done, lead bool
+}
+
+// run runs one operation: under the store lock, on up-to-date state, and
+// durably written before it returns when it changed anything.
+func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{fn: fn}
+	if s.file == nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.runGroup([]*request{r})
+		return r.err
+	}
+	s.queueMu.Lock()
+	if s.leading {
+		r.wake = make(chan struct{})
+		s.queue = append(s.queue, r)
+		s.queueMu.Unlock()
+		<-r.wake
+		if r.done {
+			return r.err
+		}
+	} else {
+		s.leading = true
+		s.queue = append(s.queue, r)
+		s.queueMu.Unlock()
+	}
+	// This request leads: it runs every request waiting, itself among
+	// them, and hands the lead to the first that arrives meanwhile.
+	s.mu.Lock()
+	s.queueMu.Lock()
+	group := s.queue
+	s.queue = nil
+	s.queueMu.Unlock()
+	s.runGroup(group)
+	s.mu.Unlock()
+	s.queueMu.Lock()
+	if len(s.queue) > 0 {
+		next := s.queue[0]
+		next.lead = true
+		close(next.wake)
+	} else {
+		s.leading = false
+	}
+	s.queueMu.Unlock()
+	for _, g := range group {
+		g.done = true
+		if g != r && g.wake != nil {
+			close(g.wake)
+		}
+	}
+	return r.err
+}
+
+// runGroup runs the requests of one group, with s.mu held, and sets their
+// errors.
+func (s *Store) runGroup(group []*request) {
+	fail := func(rs []*request, err error) {
+		for _, r := range rs {
+			if r.err == nil {
+				r.err = err
+			}
+		}
+	}
+	if s.closed {
+		fail(group, errClosed)
+		return
+	}
+	if s.file != nil {
+		unlock, err := s.file.lockStore()
+		if err != nil {
+			fail(group, err)
+			return
+		}
+		defer unlock()
+		d, frames := s.db, s.file.frames
+		if err := s.file.sync(&s.db); err != nil {
+			fail(group, err)
+			return
+		}
+		if s.db != d || s.file.frames != frames {
+			s.reapplyAccess()
+		}
+	}
+	var changes []change
+	var now time.Time
+	first := -1 // the first request that writes
+	for i, r := range group {
+		tx := &txn{db: s.db, now: s.now().UTC()}
+		now = tx.now
+		if r.err = r.fn(tx); r.err != nil {
+			continue
+		}
+		c := tx.commit()
+		s.applyAccess(tx.accessed)
+		if (len(c) > 0 || tx.flush) && first < 0 {
+			first = i
+		}
+		changes = append(changes, c...)
+	}
+	if s.file == nil || first < 0 {
+		return
+	}
+	changes = s.accessChanges(changes)
+	if len(changes) == 0 {
+		return
+	}
+	if err := s.file.write(changes, s.db, now); err != nil {
+		s.file.valid = false // reload: the state has changes the file may lack
+		// The requests from the first write on ran on state the file may
+		// lack: none of them may succeed.
+		fail(group[first:], err)
+		return
+	}
+	s.accessWritten()
+}

@@ -1,0 +1,140 @@
+package local
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/store"
+)
+
+// Operations that arrive while a write syncs run next as one group: their
+// changes go to the file in one frame with one fdatasync, each operation
+// succeeds or fails on its own, and all are durable when they return.
+func TestGroupCommit(t *testing.T) {
+	s := openWith(t, Config{})
+	path, key := s.Path(), s.file.key
+	const n = 16
+	for i := range n {
+		mustCreate(t, s, fmt.Sprintf("k%02d", i), "v0")
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.file.hook = func(stage string) {
+		if stage == "appended" {
+			once.Do(func() { close(entered); <-release })
+		}
+	}
+	syncs, frames := s.file.datasyncs, s.file.frames
+	put := func(id, val string) error {
+		_, err := s.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: id, Value: secret.New(val)})
+		return err
+	}
+	first := make(chan error, 1)
+	go func() { first <- put("k00", "first") }()
+	<-entered // the first write holds the store, before its fdatasync
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = put(fmt.Sprintf("k%02d", i), "v1") })
+	}
+	wg.Go(func() { errs[n] = put("missing", "v1") })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.queueMu.Lock()
+		queued := len(s.queue)
+		s.queueMu.Unlock()
+		if queued == n+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d operations queued, want %d", queued, n+1)
+		}
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	for i, err := range errs[:n] {
+		if err != nil {
+			t.Errorf("put k%02d: %v", i, err)
+		}
+	}
+	if store.CodeOf(errs[n]) != store.ErrNotFound {
+		t.Errorf("put of a missing secret in the group: %v, want ErrNotFound", errs[n])
+	}
+	if got := s.file.datasyncs - syncs; got != 2 {
+		t.Errorf("%d fdatasyncs for the first write and one group, want 2", got)
+	}
+	if got := s.file.frames - frames; got != 2 {
+		t.Errorf("%d frames for the first write and one group, want 2", got)
+	}
+	o := openPath(t, path, key)
+	for i := range n {
+		if got := mustValue(t, o, fmt.Sprintf("k%02d", i)); got != "v1" {
+			t.Errorf("k%02d after reopening: %q, want v1", i, got)
+		}
+	}
+}
+
+// When a group's frame cannot be made durable, every operation from its
+// first write on fails, and the state is the file's again.
+func TestGroupCommitSyncFails(t *testing.T) {
+	s := openWith(t, Config{})
+	const n = 8
+	for i := range n {
+		mustCreate(t, s, fmt.Sprintf("k%02d", i), "v0")
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.file.hook = func(stage string) {
+		if stage == "appended" {
+			once.Do(func() { close(entered); <-release })
+		}
+	}
+	put := func(id, val string) error {
+		_, err := s.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: id, Value: secret.New(val)})
+		return err
+	}
+	first := make(chan error, 1)
+	go func() { first <- put("k00", "first") }()
+	<-entered
+	s.file.fault = func(op string) error {
+		if op == "fdatasync" {
+			return errInjected
+		}
+		return nil
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = put(fmt.Sprintf("k%02d", i), "v1") })
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.queueMu.Lock()
+		queued := len(s.queue)
+		s.queueMu.Unlock()
+		if queued == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d operations queued, want %d", queued, n)
+		}
+	}
+	close(release)
+	<-first
+	wg.Wait()
+	s.file.fault = nil
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("put k%02d succeeded though its frame's fdatasync failed", i)
+		}
+	}
+	for i := 1; i < n; i++ {
+		if got := mustValue(t, s, fmt.Sprintf("k%02d", i)); got != "v0" {
+			t.Errorf("k%02d after the failed group: %q, want v0", i, got)
+		}
+	}
+}
