@@ -9,7 +9,9 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net"
+	"os"
 	"path/filepath"
+	"testing"
 	"time"
 )
 
@@ -65,4 +67,15 @@ func makeCerts(dir string, r runAs) (certs, error) {
 		}
 	}
 	return c, nil
+}
+
+// OtherCA writes the certificate of a CA that signed none of the servers'
+// certificates and returns its file, for tests of verification.
+func OtherCA(t testing.TB) string {
+	t.Helper()
+	c, err := makeCerts(t.TempDir(), runAs{uid: os.Getuid(), gid: os.Getgid()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.CA
 }
