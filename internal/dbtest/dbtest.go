@@ -35,7 +35,7 @@ type Server struct {
 	// CAFile is the PEM file of the CA that signed the server's
 	// certificate (for 127.0.0.1 and localhost).
 	CAFile string
-	// Database is a database the superuser can connect to.
+	// Database is a database the superuser can connect to (none for MariaDB).
 	Database string
 }
 

@@ -73,7 +73,7 @@ func startMariaDB() (*Server, func(), error) {
 		return fail(err)
 	}
 	d.log = filepath.Join(dir, "error.log")
-	srv := &Server{Host: "127.0.0.1", Port: port, User: "admin", Password: pw, CAFile: c.CA, Database: "mysql"}
+	srv := &Server{Host: "127.0.0.1", Port: port, User: "admin", Password: pw, CAFile: c.CA}
 	stop := func() { d.stop(); _ = os.RemoveAll(dir) }
 	if err := d.ready(func(ctx context.Context) error {
 		db := srv.MySQLOpen(srv.User, srv.Password)

@@ -3,6 +3,7 @@ package database
 import (
 	"context"
 	"crypto/tls"
+	"time"
 )
 
 // conn is where and as whom to connect.
@@ -42,3 +43,5 @@ type session interface {
 	disable(ctx context.Context, user string) error
 	close()
 }
+
+func timeUntil(t time.Time) time.Duration { return time.Until(t) }
