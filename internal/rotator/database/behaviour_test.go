@@ -73,8 +73,21 @@ func (r *rotation) noLeak(vals ...secret.Value) {
 	}
 }
 
-func TestPostgresSingleUserOldPasswordStopsAtTheChange(t *testing.T) {
-	w, initial := pgWorld(t, database.SingleUser, tricky)
+// newWorld makes a user with a password in a fresh server of one engine.
+type newWorld func(t *testing.T, strategy, initialPassword string) (*world, secret.Value)
+
+// eachEngine runs f against PostgreSQL and MariaDB.
+func eachEngine(t *testing.T, f func(t *testing.T, mk newWorld)) {
+	t.Run("postgres", func(t *testing.T) { f(t, pgWorld) })
+	t.Run("mysql", func(t *testing.T) { f(t, myWorld) })
+}
+
+func TestSingleUserOldPasswordStopsAtTheChange(t *testing.T) {
+	eachEngine(t, testSingleUserOldPassword)
+}
+
+func testSingleUserOldPassword(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.SingleUser, tricky)
 	ctx := context.Background()
 	r, err := w.kind.New(w.opts)
 	if err != nil {
@@ -109,7 +122,7 @@ func TestPostgresSingleUserOldPasswordStopsAtTheChange(t *testing.T) {
 	}
 	// Other fields survive, in the database format.
 	var got map[string]any
-	if err := json.Unmarshal(pending.Bytes(), &got); err != nil || got["note"] != "kept" || got["engine"] != "postgres" || got["host"] != w.srv.Host {
+	if err := json.Unmarshal(pending.Bytes(), &got); err != nil || got["note"] != "kept" || got["engine"] != w.engine || got["host"] != w.srv.Host {
 		t.Errorf("the pending value lost fields: %v", err)
 	}
 
@@ -142,8 +155,10 @@ func TestPostgresSingleUserOldPasswordStopsAtTheChange(t *testing.T) {
 
 // A password of quotes, backslashes, format directives and unicode is set
 // and used as it is.
-func TestPostgresTrickyPassword(t *testing.T) {
-	w, initial := pgWorld(t, database.SingleUser, "plain-Start-1")
+func TestTrickyPassword(t *testing.T) { eachEngine(t, testTrickyPassword) }
+
+func testTrickyPassword(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.SingleUser, "plain-Start-1")
 	ctx := context.Background()
 	r, err := w.kind.New(w.opts)
 	if err != nil {
@@ -175,20 +190,12 @@ func TestPostgresTrickyPassword(t *testing.T) {
 
 // alternating-users: the clone has the user's privileges, and a password
 // keeps working until it leaves AWSPREVIOUS, then stops.
-func TestPostgresAlternatingUsers(t *testing.T) {
-	w, initial := pgWorld(t, database.AlternatingUsers, tricky)
+func TestAlternatingUsers(t *testing.T) { eachEngine(t, testAlternatingUsers) }
+
+func testAlternatingUsers(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.AlternatingUsers, tricky)
 	ctx := context.Background()
-	srv := w.srv
-	admin := srv.PgAdmin(t)
-	table := dbtest.Name("t")
-	for _, q := range []string{
-		"CREATE TABLE " + table + " (n int)", "INSERT INTO " + table + " VALUES (42)",
-		"GRANT SELECT ON " + table + " TO " + w.user,
-	} {
-		if _, err := admin.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	canRead := w.grantRead(t)
 	rot := newRotation(t, w.kind, w.opts, initial)
 	rot.rotate()
 	cur := rot.value(store.Current)
@@ -196,15 +203,9 @@ func TestPostgresAlternatingUsers(t *testing.T) {
 	if u1 != w.user+database.DefaultCloneSuffix {
 		t.Fatalf("the first rotation's user is %s, want the clone %s", u1, w.user+database.DefaultCloneSuffix)
 	}
-	c, err := srv.PgConnect(ctx, u1, p1)
-	if err != nil {
-		t.Fatalf("log in as the clone: %v", err)
-	}
-	var n int
-	if err := c.QueryRow(ctx, "SELECT n FROM "+table).Scan(&n); err != nil || n != 42 {
+	if err := canRead(ctx, u1, p1); err != nil {
 		t.Errorf("the clone cannot read what the user can: %v", err)
 	}
-	c.Close(ctx)
 	if !w.works(ctx, w.user, tricky) {
 		t.Error("the initial password (now AWSPREVIOUS) stopped working")
 	}
@@ -228,8 +229,10 @@ func TestPostgresAlternatingUsers(t *testing.T) {
 
 // revoke-at-finish with alternating users: the old user's password stops
 // working when the rotation finishes.
-func TestPostgresAlternatingRevokeAtFinish(t *testing.T) {
-	w, initial := pgWorld(t, database.AlternatingUsers, "initial-Password-1")
+func TestAlternatingRevokeAtFinish(t *testing.T) { eachEngine(t, testAlternatingRevokeAtFinish) }
+
+func testAlternatingRevokeAtFinish(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.AlternatingUsers, "initial-Password-1")
 	opts := rotator.Merge(w.opts, rotator.Options{rotator.OptRevokeAtFinish: "true"})
 	rot := newRotation(t, w.kind, opts, initial)
 	rot.rotate()
@@ -241,8 +244,10 @@ func TestPostgresAlternatingRevokeAtFinish(t *testing.T) {
 // TLS is used by default: the server accepts only TLS, so tls=false
 // fails; without ca-file the connection is encrypted but unverified; a CA
 // that did not sign the server's certificate is refused.
-func TestPostgresTLS(t *testing.T) {
-	w, initial := pgWorld(t, database.SingleUser, "initial-Password-1")
+func TestTLS(t *testing.T) { eachEngine(t, testTLS) }
+
+func testTLS(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.SingleUser, "initial-Password-1")
 	ctx := context.Background()
 	test := func(opts rotator.Options) error {
 		r, err := w.kind.New(opts)
@@ -271,8 +276,10 @@ func TestPostgresTLS(t *testing.T) {
 
 // Errors name what failed and carry no password, even when every
 // credential is refused.
-func TestPostgresErrorsCarryNoPassword(t *testing.T) {
-	w, initial := pgWorld(t, database.SingleUser, tricky)
+func TestErrorsCarryNoPassword(t *testing.T) { eachEngine(t, testErrorsCarryNoPassword) }
+
+func testErrorsCarryNoPassword(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.SingleUser, tricky)
 	ctx := context.Background()
 	r, _ := w.kind.New(w.opts)
 	var m map[string]any

@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/dbtest"
@@ -39,6 +40,24 @@ func myWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Val
 			_ = admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.global_priv WHERE User = ? AND JSON_VALUE(Priv, '$.account_locked') IS NOT TRUE", u).Scan(&n)
 			return n > 0
 		},
+	}
+	w.grantRead = func(t *testing.T) func(ctx context.Context, user, pw string) error {
+		db := dbtest.Name("d")
+		for _, q := range []string{"CREATE DATABASE " + db, "CREATE TABLE " + db + ".t (n int)", "INSERT INTO " + db + ".t VALUES (42)",
+			"GRANT SELECT ON " + db + ".* TO '" + user + "'@'127.0.0.1'"} {
+			if _, err := admin.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return func(ctx context.Context, u, p string) error {
+			h := srv.MySQLOpen(u, p)
+			defer h.Close()
+			var n int
+			if err := h.QueryRowContext(ctx, "SELECT n FROM "+db+".t").Scan(&n); err != nil || n != 42 {
+				return fmt.Errorf("read %d: %v", n, err)
+			}
+			return nil
+		}
 	}
 	initial := dbValue("mysql", srv, user, initialPassword, alt)
 	w.id(initial)

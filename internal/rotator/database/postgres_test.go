@@ -57,8 +57,11 @@ type world struct {
 	works func(ctx context.Context, user, pw string) bool
 	// hasPassword reports whether user exists with a password that can log in.
 	hasPassword func(ctx context.Context, user string) bool
-	mu          sync.Mutex
-	seen        map[[2]string]bool
+	// grantRead lets the user read a new table and returns a check that
+	// a credential can read it.
+	grantRead func(t *testing.T) func(ctx context.Context, user, pw string) error
+	mu        sync.Mutex
+	seen      map[[2]string]bool
 }
 
 func (w *world) id(v secret.Value) string {
@@ -161,6 +164,26 @@ func pgWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Val
 			_ = admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_authid WHERE rolname = $1 AND rolcanlogin AND rolpassword IS NOT NULL)", u).Scan(&ok)
 			return ok
 		},
+	}
+	w.grantRead = func(t *testing.T) func(ctx context.Context, user, pw string) error {
+		table := dbtest.Name("t")
+		for _, q := range []string{"CREATE TABLE " + table + " (n int)", "INSERT INTO " + table + " VALUES (42)", "GRANT SELECT ON " + table + " TO " + user} {
+			if _, err := admin.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return func(ctx context.Context, u, p string) error {
+			c, err := srv.PgConnect(ctx, u, p)
+			if err != nil {
+				return err
+			}
+			defer c.Close(ctx)
+			var n int
+			if err := c.QueryRow(ctx, "SELECT n FROM "+table).Scan(&n); err != nil || n != 42 {
+				return fmt.Errorf("read %d: %v", n, err)
+			}
+			return nil
+		}
 	}
 	initial := dbValue("postgres", srv, user, initialPassword, alt)
 	w.id(initial)
