@@ -49,11 +49,12 @@ type Deps struct {
 
 func kind(name, summary string, drv driver, deps Deps) rotator.Kind {
 	opts := map[string]string{
-		OptStrategy:    "single-user (default: the user changes its own password) or alternating-users (the superuser secret named by the value's masterarn switches between <username> and <username>" + DefaultCloneSuffix + ")",
-		OptTLS:         "true (default: TLS, verify-full against ca-file when it is set, unverified otherwise) or false (no TLS: only for a database on a trusted network)",
-		OptCAFile:      "PEM file of the CA(s) that sign the database's certificate (e.g. the RDS bundle); with it the server's certificate and name are verified",
-		OptCloneSuffix: "suffix of the second user of alternating-users (default " + DefaultCloneSuffix + ")",
-		OptTimeout:     "how long to wait for a connection (default 10s)",
+		OptStrategy:     "single-user (default: the user changes its own password) or alternating-users (the superuser secret named by the value's masterarn switches between <username> and <username>" + DefaultCloneSuffix + ")",
+		OptTLS:          "true (default: TLS, verify-full against ca-file when it is set, unverified otherwise) or false (no TLS: only for a database on a trusted network)",
+		OptCAFile:       "PEM file of the CA(s) that sign the database's certificate (e.g. the RDS bundle); with it the server's certificate and name are verified",
+		OptCloneSuffix:  "suffix of the second user of alternating-users (default " + DefaultCloneSuffix + ")",
+		OptTimeout:      "how long to wait for a connection (default 10s)",
+		OptMasterSecret: "ARN of the secret masterarn names, for rotor policy (alternating-users)",
 	}
 	for k, v := range map[string]string{
 		password.OptLength: "length of generated passwords (default 32)", password.OptExcludeCharacters: "characters generated passwords never contain",
@@ -64,7 +65,7 @@ func kind(name, summary string, drv driver, deps Deps) rotator.Kind {
 		opts[k] = v
 	}
 	return rotator.Kind{
-		Name: name, Summary: summary, Options: opts,
+		Name: name, Summary: summary, Options: opts, Permissions: permissions,
 		New: func(o rotator.Options) (rotator.Rotator, error) { return newRotator(drv, deps, o) },
 	}
 }
