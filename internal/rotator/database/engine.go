@@ -18,8 +18,6 @@ type conn struct {
 
 // driver is one database engine's SQL.
 type driver interface {
-	// name is the engine's name in messages.
-	name() string
 	defaultPort() int
 	// defaultDB is the database to connect to when the secret names none.
 	defaultDB() string

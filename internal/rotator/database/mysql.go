@@ -29,7 +29,6 @@ func MySQL(deps Deps) rotator.Kind {
 // the grants copied to a clone are quoted as MySQL quotes them.
 type myDriver struct{}
 
-func (myDriver) name() string      { return "MySQL" }
 func (myDriver) defaultPort() int  { return 3306 }
 func (myDriver) defaultDB() string { return "" }
 

@@ -25,7 +25,6 @@ func Postgres(deps Deps) rotator.Kind {
 // from bound parameters, then run as the server built them.
 type pgDriver struct{}
 
-func (pgDriver) name() string      { return "PostgreSQL" }
 func (pgDriver) defaultPort() int  { return 5432 }
 func (pgDriver) defaultDB() string { return "postgres" }
 
@@ -80,7 +79,6 @@ func (s *pgSession) exec(ctx context.Context, format string, args []string) erro
 	if err := s.c.QueryRow(ctx, "SELECT format($1::text, VARIADIC $2::text[])", format, args).Scan(&stmt); err != nil {
 		return pgError(err)
 	}
-	defer func() { stmt = "" }()
 	if _, err := s.c.Exec(ctx, stmt, pgx.QueryExecModeSimpleProtocol); err != nil {
 		return pgError(err)
 	}
