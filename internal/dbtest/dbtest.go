@@ -37,6 +37,8 @@ type Server struct {
 	CAFile string
 	// Database is a database the superuser can connect to (none for MariaDB).
 	Database string
+	// LogFile is the server's log (PostgreSQL: every statement).
+	LogFile string
 }
 
 // Addr returns host:port.

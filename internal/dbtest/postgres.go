@@ -20,7 +20,7 @@ var pg lazy
 
 // Postgres returns the test binary's PostgreSQL server, starting it on
 // first use. It accepts only TLS connections from 127.0.0.1 with SCRAM
-// passwords; the superuser is postgres.
+// passwords, logs every statement to LogFile, and its superuser is postgres.
 func Postgres(t testing.TB) *Server {
 	t.Helper()
 	return pg.get(t, "PostgreSQL (Debian package postgresql)", startPostgres, func() error {
@@ -75,6 +75,7 @@ full_page_writes = off
 max_connections = 200
 shared_buffers = 32MB
 log_min_messages = warning
+log_statement = 'all'
 `, port, dir, c.Cert, c.Key)
 	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -92,7 +93,7 @@ log_min_messages = warning
 	if err != nil {
 		return fail(err)
 	}
-	srv := &Server{Host: "127.0.0.1", Port: port, User: "postgres", Password: pw, CAFile: c.CA, Database: "postgres"}
+	srv := &Server{Host: "127.0.0.1", Port: port, User: "postgres", Password: pw, CAFile: c.CA, Database: "postgres", LogFile: filepath.Join(dir, "server.log")}
 	stop := func() { d.stop(); _ = os.RemoveAll(dir) }
 	if err := d.ready(func(ctx context.Context) error {
 		conn, err := srv.PgConnect(ctx, srv.User, srv.Password)

@@ -85,8 +85,17 @@ func (s *pgSession) exec(ctx context.Context, format string, args []string) erro
 	return nil
 }
 
+// pgPassword is what ALTER ROLE … PASSWORD is given: the password's SCRAM
+// verifier where it can be computed here, else the password.
+func pgPassword(pw string) string {
+	if v, ok := scramVerifier(pw); ok {
+		return v
+	}
+	return pw
+}
+
 func (s *pgSession) setOwnPassword(ctx context.Context, pw string) error {
-	return s.exec(ctx, "ALTER ROLE CURRENT_USER PASSWORD %L", []string{pw})
+	return s.exec(ctx, "ALTER ROLE CURRENT_USER PASSWORD %L", []string{pgPassword(pw)})
 }
 
 func (s *pgSession) userExists(ctx context.Context, user string) (bool, error) {
@@ -100,11 +109,11 @@ func (s *pgSession) userExists(ctx context.Context, user string) (bool, error) {
 // cloneUser makes to a member of from, so that it holds from's privileges
 // now and later, as AWS's alternating-users template does.
 func (s *pgSession) cloneUser(ctx context.Context, from, to, pw string) error {
-	return s.exec(ctx, "CREATE ROLE %I WITH LOGIN PASSWORD %L IN ROLE %I", []string{to, pw, from})
+	return s.exec(ctx, "CREATE ROLE %I WITH LOGIN PASSWORD %L IN ROLE %I", []string{to, pgPassword(pw), from})
 }
 
 func (s *pgSession) setPassword(ctx context.Context, user, pw string) error {
-	return s.exec(ctx, "ALTER ROLE %I WITH LOGIN PASSWORD %L", []string{user, pw})
+	return s.exec(ctx, "ALTER ROLE %I WITH LOGIN PASSWORD %L", []string{user, pgPassword(pw)})
 }
 
 func (s *pgSession) disable(ctx context.Context, user string) error {

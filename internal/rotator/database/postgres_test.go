@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -210,4 +212,33 @@ func TestPostgresAlternatingConformance(t *testing.T) {
 		},
 		Short: testing.Short(),
 	})
+}
+
+// The generated passwords never reach the server, not even its statement
+// log (log_statement=all): only their SCRAM verifiers do.
+func TestPostgresPasswordsNeverReachTheServer(t *testing.T) {
+	for _, strategy := range []string{database.SingleUser, database.AlternatingUsers} {
+		t.Run(strategy, func(t *testing.T) {
+			w, initial := pgWorld(t, strategy, "initial-Password-1")
+			rot := newRotation(t, w.kind, w.opts, initial)
+			var pws []string
+			for range 3 {
+				rot.rotate()
+				_, p := fields(rot.value(store.Current))
+				pws = append(pws, p)
+			}
+			log, err := os.ReadFile(w.srv.LogFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(log), "SCRAM-SHA-256$4096:") {
+				t.Fatal("the server's log shows no verifier: statements are not logged, the test proves nothing")
+			}
+			for _, p := range pws {
+				if strings.Contains(string(log), p) {
+					t.Errorf("a generated password appears in the server's statement log")
+				}
+			}
+		})
+	}
 }
