@@ -40,6 +40,16 @@ data "aws_iam_policy_document" "rotor" {
   }
 
   dynamic "statement" {
+    for_each = length(var.database_master_secret_arns) == 0 ? [] : [var.database_master_secret_arns]
+    content {
+      sid       = "ReadDatabaseMasterSecrets"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(var.ssm_parameter_arns) == 0 ? [] : [var.ssm_parameter_arns]
     content {
       sid       = "ReadDockerHubParameters"

@@ -145,6 +145,12 @@ variable "dockerhub_account_secret_arns" {
   default     = []
 }
 
+variable "database_master_secret_arns" {
+  description = "Secrets the masterarn of postgres and mysql secrets with strategy alternating-users names (their superuser)."
+  type        = list(string)
+  default     = []
+}
+
 variable "ssm_parameter_arns" {
   description = "SSM parameters the dockerhub kind reads: the account's user name and password (account-*-parameter, DOCKER_HUB_USERNAME, DOCKER_HUB_PASSWORD) and DOCKER_HUB_SLACK_WEBHOOK_URL."
   type        = list(string)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/rotorhq/rotor/internal/rotator"
+	"github.com/rotorhq/rotor/internal/rotator/database"
 	"github.com/rotorhq/rotor/internal/rotator/iamkey"
 	"github.com/rotorhq/rotor/internal/rotator/jfrog"
 	"github.com/rotorhq/rotor/internal/rotator/password"
@@ -42,7 +43,8 @@ func Kinds(env []string, secrets SecretReader) *rotator.Registry {
 		}
 		return iamkey.New(iamkey.Deps{AWS: cfg}, o)
 	}
-	return rotator.NewRegistry(password.Kind(), jf, ik, dockerhubKind(env, secrets, aws))
+	db := database.Deps{Secrets: secrets}
+	return rotator.NewRegistry(password.Kind(), jf, ik, dockerhubKind(env, secrets, aws), database.Postgres(db), database.MySQL(db))
 }
 
 // lazyAWS loads the AWS configuration once, on first use.

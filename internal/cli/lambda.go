@@ -30,6 +30,11 @@ Secrets Manager is reached with the function's role, in AWS_REGION.`,
 		examples: []string{"rotor lambda   # as the function's command, with the Lambda runtime API"},
 		setup: func(*flag.FlagSet) func(*runner, []string) error {
 			return func(r *runner, _ []string) error {
+				// The function rotates secrets in Secrets Manager, so the
+				// secrets kinds read beside them (masterarn, account-secret,
+				// admin-token-secret) come from there too, not from
+				// --store's default.
+				r.g.store = "aws"
 				err := lambda.Run(r.ctx, lambda.Config{Env: r.app.Env, Kinds: r.registry(),
 					Defaults: rotator.FromEnv(r.app.Env), Stdout: r.stdout, Notify: notifier(r.app.Env, r.log)})
 				if errors.Is(err, lambda.ErrNotInLambda) {
