@@ -380,4 +380,3 @@ func freePorts(n int) ([]int, error) {
 	}
 	return ports, nil
 }
-
