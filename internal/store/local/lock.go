@@ -26,7 +26,7 @@ import (
 // another process opens it would let two holders in).
 func (s *Store) LockRotation(ctx context.Context, secretID string) (unlock func(), err error) {
 	var arn, name string
-	err = s.run(ctx, func(tx *txn) error {
+	err = s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.find(secretID)
 		if err != nil {
 			return err

@@ -25,7 +25,8 @@ type Store struct {
 	region  string
 	account string
 	db      *db
-	file    *file // nil for a memory store
+	file    *file   // nil for a memory store
+	backend Backend // set by NewWithBackend
 	closed  bool
 
 	locksMu  sync.Mutex
@@ -168,9 +169,14 @@ func (s *Store) Path() string {
 
 // run runs one operation: under the store lock, on up-to-date state, and
 // durably written before it returns when it changed anything.
-func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
+// id is the secret the operation is on, "" for all of them; only a Backend
+// uses it.
+func (s *Store) run(ctx context.Context, id string, fn func(tx *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.backend != nil {
+		return s.runBackend(ctx, id, fn)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
