@@ -41,7 +41,14 @@
 // Annotations rotor.io/<option> on the Secret are the secret's rotor:<option>
 // tags (rotor.io/kind is rotor:kind, and so on), and rotor:* tags set through
 // rotor are written back as those annotations. The label aws-rotate-key=true
-// means kind iam-access-key with auth=self unless annotations say otherwise.
+// means kind iam-access-key with auth=self and user-from=key (the key's own
+// user, as STS names it) unless annotations say otherwise: a Secret made for
+// the IAM key rotation tool rotates unchanged.
+//
+// A Secret that rotor.io/kind or aws-rotate-key configures has rotation
+// enabled, on the schedule of the annotation rotor.io/schedule (rate(…) or
+// cron(…), as in Secrets Manager) if any; until its first rotation it is
+// due, so rotate --due rotates it on its next run.
 //
 // # Consistency
 //

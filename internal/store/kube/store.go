@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/rotorhq/rotor/internal/schedule"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/local"
 )
@@ -30,6 +31,8 @@ const (
 	AnnotationVersion = "rotor.io/version"
 	// AnnotationDataKey puts the whole value under one data key.
 	AnnotationDataKey = "rotor.io/data-key"
+	// AnnotationSchedule is the rotation schedule: rate(…) or cron(…).
+	AnnotationSchedule = "rotor.io/schedule"
 	// LabelState marks a companion Secret ("true").
 	LabelState = "rotor.io/state"
 	// LabelSeed is the IAM key rotation tool's label: kind iam-access-key,
@@ -45,7 +48,7 @@ const (
 )
 
 // reserved are the rotor.io/ annotations that are not tags.
-var reserved = map[string]bool{AnnotationName: true, AnnotationVersion: true, AnnotationDataKey: true}
+var reserved = map[string]bool{AnnotationName: true, AnnotationVersion: true, AnnotationDataKey: true, AnnotationSchedule: true}
 
 // Config configures a Store.
 type Config struct {
@@ -231,6 +234,10 @@ func (b *backend) record(ctx context.Context, sec, st *corev1.Secret) (local.Rec
 		return local.Record{}, false, nil // a companion alone is the remains of a deleted Secret
 	}
 	tags := overlay(sec)
+	rot, err := rotationOf(sec)
+	if err != nil {
+		return local.Record{}, false, err
+	}
 	rev := sec.ResourceVersion + "/"
 	if st != nil {
 		// A companion of an earlier Secret of the same name is replaced.
@@ -245,7 +252,7 @@ func (b *backend) record(ctx context.Context, sec, st *corev1.Secret) (local.Rec
 		if sec.Annotations[AnnotationVersion] != v.CurrentID {
 			b.repair(ctx, sec, v)
 		}
-		return local.Record{Data: data, Rev: rev, Tags: tags}, true, nil
+		return local.Record{Data: data, Rev: rev, Tags: tags, Rotation: rot}, true, nil
 	}
 	if !b.recognised(sec) {
 		return local.Record{}, false, nil
@@ -264,7 +271,26 @@ func (b *backend) record(ctx context.Context, sec, st *corev1.Secret) (local.Rec
 	if err != nil {
 		return local.Record{}, false, fmt.Errorf("adopt Secret %s/%s: %w", b.ns, sec.Name, err)
 	}
-	return local.Record{Data: data, Rev: rev, Tags: tags}, true, nil
+	return local.Record{Data: data, Rev: rev, Tags: tags, Rotation: rot}, true, nil
+}
+
+// rotationOf returns the rotation a Secret's metadata configures: a Secret
+// with the annotation rotor.io/kind or the label aws-rotate-key=true
+// rotates, on the schedule of rotor.io/schedule if any. It is nil for other
+// Secrets, whose rotation is what rotor was told through its commands.
+func rotationOf(sec *corev1.Secret) (*store.RotationRules, error) {
+	_, kind := sec.Annotations[AnnotationPrefix+"kind"]
+	if !kind && sec.Labels[LabelSeed] != "true" {
+		return nil, nil
+	}
+	rules := &store.RotationRules{}
+	if expr := strings.TrimSpace(sec.Annotations[AnnotationSchedule]); expr != "" {
+		rules.ScheduleExpression = expr
+		if _, err := schedule.Parse(*rules); err != nil {
+			return nil, fmt.Errorf("the Secret %s/%s: annotation %s: %w", sec.Namespace, sec.Name, AnnotationSchedule, err)
+		}
+	}
+	return rules, nil
 }
 
 // recognised reports whether rotor manages a Secret that has no companion.
@@ -319,7 +345,7 @@ func overlay(sec *corev1.Secret) []store.Tag {
 		have[opt] = true
 	}
 	if sec.Labels[LabelSeed] == "true" {
-		for opt, v := range map[string]string{"kind": "iam-access-key", "auth": "self"} {
+		for opt, v := range map[string]string{"kind": "iam-access-key", "auth": "self", "user-from": "key"} {
 			if !have[opt] {
 				tags = append(tags, store.Tag{Key: "rotor:" + opt, Value: v})
 			}

@@ -45,6 +45,11 @@ type Record struct {
 	// Tags are set on the secret when it is loaded, replacing tags of the
 	// same keys: configuration the backend keeps outside Data.
 	Tags []store.Tag
+	// Rotation, when set, enables rotation with these rules (which may be
+	// empty: rotation without a schedule), as configuration the backend
+	// keeps outside Data. A secret that was never rotated is then due at
+	// once: it rotates on the next run of rotate --due.
+	Rotation *store.RotationRules
 }
 
 // Change is a secret an operation wrote, or removed.
@@ -150,6 +155,20 @@ func (s *Store) runBackend(ctx context.Context, id string, fn func(tx *txn) erro
 			if len(rec.Tags) > 0 {
 				if r.Tags, err = mergeTags(r.Tags, rec.Tags); err != nil {
 					return err
+				}
+			}
+			if rec.Rotation != nil {
+				if _, err := parseRules(*rec.Rotation); err != nil {
+					return err
+				}
+				if r.Rules != *rec.Rotation && r.Rotated.IsZero() {
+					r.NextRotation = time.Time{}
+				}
+				r.RotationEnabled, r.Rules = true, *rec.Rotation
+				if r.Rotated.IsZero() && r.NextRotation.IsZero() {
+					r.NextRotation = s.now().UTC()
+				} else {
+					r.refreshNextRotation(s.now().UTC())
 				}
 			}
 			d.put(&r)
