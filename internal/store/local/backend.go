@@ -158,8 +158,10 @@ func (s *Store) runBackend(ctx context.Context, id string, fn func(tx *txn) erro
 				}
 			}
 			if rec.Rotation != nil {
-				if _, err := parseRules(*rec.Rotation); err != nil {
-					return err
+				if !rec.Rotation.IsZero() {
+					if _, err := parseRules(*rec.Rotation); err != nil {
+						return err
+					}
 				}
 				if r.Rules != *rec.Rotation && r.Rotated.IsZero() {
 					r.NextRotation = time.Time{}
