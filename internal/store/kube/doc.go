@@ -47,8 +47,9 @@
 //
 // A Secret that rotor.io/kind or aws-rotate-key configures has rotation
 // enabled, on the schedule of the annotation rotor.io/schedule (rate(…) or
-// cron(…), as in Secrets Manager) if any; until its first rotation it is
-// due, so rotate --due rotates it on its next run.
+// cron(…), as in Secrets Manager) if any. Until its first rotation it is
+// due, and without a schedule it is due on every run of rotate --due, as
+// the IAM key rotation tool rotated on every run of its CronJob.
 //
 // # Consistency
 //

@@ -48,7 +48,8 @@ type Record struct {
 	// Rotation, when set, enables rotation with these rules (which may be
 	// empty: rotation without a schedule), as configuration the backend
 	// keeps outside Data. A secret that was never rotated is then due at
-	// once: it rotates on the next run of rotate --due.
+	// once, and one without a schedule is due whenever it is loaded: it
+	// rotates on every run of rotate --due.
 	Rotation *store.RotationRules
 }
 
@@ -167,9 +168,12 @@ func (s *Store) runBackend(ctx context.Context, id string, fn func(tx *txn) erro
 					r.NextRotation = time.Time{}
 				}
 				r.RotationEnabled, r.Rules = true, *rec.Rotation
-				if r.Rotated.IsZero() && r.NextRotation.IsZero() {
+				switch {
+				case rec.Rotation.IsZero():
+					r.NextRotation = s.now().UTC() // no schedule: due on every run
+				case r.Rotated.IsZero() && r.NextRotation.IsZero():
 					r.NextRotation = s.now().UTC()
-				} else {
+				default:
 					r.refreshNextRotation(s.now().UTC())
 				}
 			}
