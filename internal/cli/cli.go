@@ -55,17 +55,21 @@ type App struct {
 
 // globals are the flags every command accepts, before or after its name.
 type globals struct {
-	store     string
-	storePath string
-	output    string
-	logLevel  string
-	logFormat string
-	endpoint  string
-	auditLog  string
+	store      string
+	storePath  string
+	output     string
+	logLevel   string
+	logFormat  string
+	endpoint   string
+	kubeconfig string
+	namespace  string
+	auditLog   string
 }
 
 func (g *globals) register(fs *flag.FlagSet, env map[string]string) {
-	fs.StringVar(&g.store, "store", envOr(env, "ROTOR_STORE", "local"), "secret store: local (an encrypted file) or aws (AWS Secrets Manager, or a rotor server, with the standard AWS environment: AWS_REGION, credentials, AWS_ENDPOINT_URL_SECRETS_MANAGER); env ROTOR_STORE")
+	fs.StringVar(&g.store, "store", envOr(env, "ROTOR_STORE", "local"), "secret store: local (an encrypted file), aws (AWS Secrets Manager, or a rotor server, with the standard AWS environment: AWS_REGION, credentials, AWS_ENDPOINT_URL_SECRETS_MANAGER) or kube (Kubernetes Secrets of one namespace); env ROTOR_STORE")
+	fs.StringVar(&g.kubeconfig, "kubeconfig", "", "with --store kube: the kubeconfig `FILE` (default $KUBECONFIG, ~/.kube/config, or the pod's service account in a cluster)")
+	fs.StringVar(&g.namespace, "namespace", env[KubeNamespaceEnv], "with --store kube: the `NAMESPACE` of the Secrets; env "+KubeNamespaceEnv+" (default the kubeconfig context's, or the pod's)")
 	fs.StringVar(&g.storePath, "store-path", env["ROTOR_STORE_PATH"], "file of the local store; env ROTOR_STORE_PATH (default $XDG_DATA_HOME/rotor/store.db)")
 	fs.StringVar(&g.output, "output", envOr(env, "ROTOR_OUTPUT", "table"), "output format: table or json")
 	fs.StringVar(&g.output, "o", envOr(env, "ROTOR_OUTPUT", "table"), "short for --output")
@@ -78,6 +82,9 @@ func (g *globals) register(fs *flag.FlagSet, env map[string]string) {
 func (g *globals) check() error {
 	if g.endpoint != "" && g.store != "aws" {
 		return usagef("--endpoint-url applies to --store aws only (the local store has no endpoint): add --store aws, or drop --endpoint-url")
+	}
+	if (g.kubeconfig != "" || g.namespace != "") && g.store != "kube" {
+		return usagef("--kubeconfig and --namespace (or $%s) apply to --store kube only: add --store kube, or drop them", KubeNamespaceEnv)
 	}
 	switch g.output {
 	case "table", "json":
@@ -267,7 +274,8 @@ func (r *runner) store() (store.Store, error) {
 		}
 		return nil, usagef("--store (or $ROTOR_STORE): want one of %s", strings.Join(sortedStrings(names), ", "))
 	}
-	st, closeFn, err := open(r.ctx, StoreConfig{Path: r.g.storePath, Endpoint: r.g.endpoint, Env: r.env, Logger: r.log, Now: r.app.Now})
+	st, closeFn, err := open(r.ctx, StoreConfig{Path: r.g.storePath, Endpoint: r.g.endpoint,
+		Kubeconfig: r.g.kubeconfig, Namespace: r.g.namespace, Env: r.env, Logger: r.log, Now: r.app.Now})
 	if err != nil {
 		msg := userMessage(err)
 		if (errors.Is(err, store.ErrDecryptionFailure) || errors.Is(err, store.ErrEncryptionFailure)) && !strings.Contains(msg, "ROTOR_STORE_KEY") {

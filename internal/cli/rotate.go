@@ -189,6 +189,7 @@ func (r *runner) rotateOne(name, token, every, schedule, window string, o rotato
 // rotate runs one rotation and records the labels before and after.
 func (r *runner) rotate(eng *engine.Engine, before *store.Description, in engine.RotateInput) (*rotationJSON, error) {
 	res, err := eng.Rotate(r.ctx, in)
+	r.recordRotation(before, res, err)
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +202,38 @@ func (r *runner) rotate(eng *engine.Engine, before *store.Description, in engine
 		Revoked: append([]string{}, res.Revoked...), DurationMs: res.Duration.Milliseconds(),
 		Before: labelMap(before.VersionIDsToStages), After: labelMap(after.VersionIDsToStages)}
 	return out, nil
+}
+
+// rotationRecorder is a store that records each rotation's outcome where
+// its operators look: the kube store makes a Kubernetes Event on the Secret.
+type rotationRecorder interface {
+	RecordRotation(ctx context.Context, secretID, message string, failure error) error
+}
+
+// recordRotation tells a rotationRecorder store how a rotation ended. A
+// failure to record is logged; it does not fail the rotation.
+func (r *runner) recordRotation(before *store.Description, res *engine.Result, err error) {
+	st, _ := r.store()
+	rec, ok := st.(rotationRecorder)
+	if !ok {
+		return
+	}
+	msg := ""
+	if err == nil && res != nil {
+		msg = fmt.Sprintf("rotated by rotor: version %s is now AWSCURRENT", res.Token)
+		if res.Previous != "" {
+			msg += fmt.Sprintf(", version %s AWSPREVIOUS", res.Previous)
+		}
+		if res.Resumed {
+			msg += " (resumed an incomplete rotation)"
+		}
+		if n := len(res.Revoked); n > 0 {
+			msg += fmt.Sprintf("; revoked the credentials of %d older version(s)", n)
+		}
+	}
+	if recErr := rec.RecordRotation(context.WithoutCancel(r.ctx), before.ARN, msg, err); recErr != nil {
+		r.log.Warn("could not record the rotation's outcome", "secret", before.Name, "error", recErr)
+	}
 }
 
 // labelMap keeps the versions that hold labels.

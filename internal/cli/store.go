@@ -17,12 +17,16 @@ import (
 // StoreConfig is what a StoreOpener gets from the command line and the
 // environment.
 type StoreConfig struct {
-	Path     string            // --store-path; "" means the backend's default
-	Endpoint string            // --endpoint-url, for stores reached over the network
-	Region   string            // for stores in AWS; "" means AWS_REGION or the AWS profile
-	Env      map[string]string // the process environment
-	Logger   *slog.Logger
-	Now      func() time.Time // nil means time.Now
+	Path     string // --store-path; "" means the backend's default
+	Endpoint string // --endpoint-url, for stores reached over the network
+	// Kubeconfig and Namespace are --kubeconfig and --namespace (or
+	// $ROTOR_KUBE_NAMESPACE), for the kube store.
+	Kubeconfig string
+	Namespace  string
+	Region     string            // for stores in AWS; "" means AWS_REGION or the AWS profile
+	Env        map[string]string // the process environment
+	Logger     *slog.Logger
+	Now        func() time.Time // nil means time.Now
 }
 
 // StoreOpener opens one kind of store. close releases it.
@@ -33,6 +37,7 @@ func Stores() map[string]StoreOpener {
 	return map[string]StoreOpener{
 		"local": openLocal,
 		"aws":   openAWS,
+		"kube":  openKube,
 	}
 }
 

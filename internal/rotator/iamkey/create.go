@@ -38,7 +38,7 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 		log.WarnContext(ctx, "AWSPREVIOUS holds no access key; no key is kept for it", "secret", req.Name, "error", err)
 		prev = keyValue{}
 	}
-	user, err := r.userFor(req, cur)
+	user, err := r.userFor(ctx, req, cur)
 	if err != nil {
 		return secret.Value{}, err
 	}

@@ -262,3 +262,26 @@ func TestUserResolutionOrder(t *testing.T) {
 		})
 	}
 }
+
+// With user-from=key the user is the owner of the current key, as STS names
+// it: a secret whose name and value say nothing of the user rotates (the
+// Secrets of the IAM key rotation tool hold only the key pair).
+func TestUserFromKey(t *testing.T) {
+	f := newFixture(t, 0)
+	deps := f.deps()
+	deps.AWS.Credentials = nil
+	opts := rotator.Options{"auth": "self", "user-from": "key"}
+	st := &labels{cur: f.seed("bob", nil)}
+	r, err := iamkey.New(deps, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		f.rotate(r, "aws-iam-user-credentials", st, opts)
+	}
+	f.wantKeys("bob", st.cur, st.prev)
+	if _, err := iamkey.New(deps, rotator.Options{"auth": "self", "user-from": "tag"}); !errors.Is(err, rotator.ErrPermanent) {
+		t.Fatalf("user-from=tag: %v, want a permanent error", err)
+	}
+	f.checkNoLeak()
+}

@@ -23,6 +23,13 @@ const KindName = "iam-access-key"
 const (
 	OptUser        = "user"
 	OptUserPattern = "user-pattern"
+	// OptUserFrom says where the user comes from when neither the value's
+	// user_name nor the user option names it: UserFromName (the
+	// user-pattern on the secret's name) or UserFromKey (the owner of the
+	// current key, as STS reports it).
+	OptUserFrom    = "user-from"
+	UserFromName   = "name"
+	UserFromKey    = "key"
 	OptAuth        = "auth"
 	OptRevoke      = "revoke"
 	OptTestTimeout = "test-timeout"
@@ -76,6 +83,8 @@ func Kind(deps Deps) rotator.Kind {
 			OptUser: "IAM user name, when the secret value has no user_name field",
 			OptUserPattern: "regexp with one capture group, matched against the secret's name to derive the user " +
 				"when neither user_name nor the user option is set (default " + DefaultUserPattern + ", the last path segment)",
+			OptUserFrom: "name (default): derive the user from the secret's name with user-pattern; key: the user whose key " +
+				"AWSCURRENT holds (sts:GetCallerIdentity), when neither user_name nor the user option is set",
 			OptAuth: "role (default): call IAM with rotor's own credentials; self: with the user's current key " +
 				"from the secret, which needs only a policy on arn:aws:iam::*:user/${aws:username}",
 			OptRevoke: "delete (default): deactivate, then delete the key leaving AWSPREVIOUS; deactivate: only deactivate it " +
@@ -92,6 +101,7 @@ type Rotator struct {
 	deps        Deps
 	user        string
 	pattern     *regexp.Regexp
+	userFromKey bool // user-from=key
 	auth        string
 	revoke      string
 	testTimeout time.Duration
@@ -122,6 +132,13 @@ func New(deps Deps, opts rotator.Options) (*Rotator, error) {
 		return nil, fmt.Errorf("option %s=%q is not an IAM user name (1-64 of letters, digits and +=,.@_-): %w", OptUser, r.user, rotator.ErrPermanent)
 	}
 	pat := opts.String(OptUserPattern, DefaultUserPattern)
+	switch from := strings.ToLower(opts.String(OptUserFrom, UserFromName)); from {
+	case UserFromName:
+	case UserFromKey:
+		r.userFromKey = true
+	default:
+		return nil, fmt.Errorf("option %s=%q: want %s or %s: %w", OptUserFrom, from, UserFromName, UserFromKey, rotator.ErrPermanent)
+	}
 	re, err := regexp.Compile(pat)
 	if err != nil || re.NumSubexp() != 1 {
 		return nil, fmt.Errorf("option %s=%q: want a regular expression with exactly one capture group (...) around the user name: %w", OptUserPattern, pat, rotator.ErrPermanent)

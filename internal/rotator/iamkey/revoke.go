@@ -34,7 +34,7 @@ func (r *Rotator) Revoke(ctx context.Context, req rotator.Request) error {
 	if cur.hasKey() && cur.keyID == old.keyID {
 		return fmt.Errorf("refusing to revoke access key %s: it is also the key of AWSCURRENT (%w)", old.keyID, rotator.ErrPermanent)
 	}
-	user, err := r.userFor(req, old)
+	user, err := r.userFor(ctx, req, old)
 	if err != nil {
 		return err
 	}

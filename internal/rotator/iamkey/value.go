@@ -1,12 +1,16 @@
 package iamkey
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
@@ -87,8 +91,10 @@ func (v keyValue) withKey(id, secretKey string) (secret.Value, error) {
 }
 
 // userFor resolves the IAM user a value belongs to: its user_name field,
-// else the user option, else the user-pattern applied to the secret's name.
-func (r *Rotator) userFor(req rotator.Request, v keyValue) (string, error) {
+// else the user option, else, with auth=self and no user-pattern option, the
+// user whose key AWSCURRENT holds (sts:GetCallerIdentity, which needs no
+// permission), else the user-pattern applied to the secret's name.
+func (r *Rotator) userFor(ctx context.Context, req rotator.Request, v keyValue) (string, error) {
 	if v.userName != "" {
 		if !userNameRE().MatchString(v.userName) {
 			return "", fmt.Errorf("field %q of the secret value, %q, is not an IAM user name: %w", FieldUserName, v.userName, rotator.ErrPermanent)
@@ -98,6 +104,9 @@ func (r *Rotator) userFor(req rotator.Request, v keyValue) (string, error) {
 	if r.user != "" {
 		return r.user, nil
 	}
+	if r.userFromKey {
+		return r.callerUser(ctx, req, v)
+	}
 	name := secretName(req)
 	m := r.pattern.FindStringSubmatch(name)
 	if m == nil || !userNameRE().MatchString(m[1]) {
@@ -105,6 +114,29 @@ func (r *Rotator) userFor(req rotator.Request, v keyValue) (string, error) {
 			name, FieldUserName, rotator.TagPrefix, OptUser, rotator.TagPrefix, OptUserPattern, rotator.ErrPermanent)
 	}
 	return m[1], nil
+}
+
+// callerUser asks STS whose key AWSCURRENT holds (or v's, when AWSCURRENT
+// holds none), and returns that user's name.
+func (r *Rotator) callerUser(ctx context.Context, req rotator.Request, v keyValue) (string, error) {
+	if cur, err := parseValue(req.Current, "AWSCURRENT"); err == nil && cur.hasKey() && cur.secretKey != "" {
+		v = cur
+	}
+	if !v.hasKey() || v.secretKey == "" {
+		return "", fmt.Errorf("cannot tell the IAM user of secret %q: the secret holds no access key to ask STS with; set the %q field in the value or the tag %s%s: %w",
+			secretName(req), FieldUserName, rotator.TagPrefix, OptUser, rotator.ErrPermanent)
+	}
+	out, err := r.stsClient(staticCreds(v)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("find the IAM user of access key %s with sts:GetCallerIdentity (or set the tag %s%s): %w", v.keyID, rotator.TagPrefix, OptUser, err)
+	}
+	arn := aws.ToString(out.Arn)
+	_, path, ok := strings.Cut(arn, ":user/")
+	name := path[strings.LastIndexByte(path, '/')+1:]
+	if !ok || !userNameRE().MatchString(name) {
+		return "", fmt.Errorf("access key %s belongs to %s, not to an IAM user; auth=%s rotates an IAM user's own key: %w", v.keyID, arn, AuthSelf, rotator.ErrPermanent)
+	}
+	return name, nil
 }
 
 // secretName is req.Name, or the name inside the ARN without the six

@@ -37,7 +37,7 @@ func (r *Rotator) Test(ctx context.Context, req rotator.Request) error {
 	if !pend.hasKey() || pend.secretKey == "" {
 		return fmt.Errorf("the AWSPENDING value holds no access key (fields %q and %q): %w", FieldAccessKeyID, FieldSecretAccessKey, rotator.ErrPermanent)
 	}
-	user, err := r.userFor(req, pend)
+	user, err := r.userFor(ctx, req, pend)
 	if err != nil {
 		return err
 	}

@@ -135,7 +135,7 @@ func (s *Store) flushAccessLater() {
 	if idle {
 		return
 	}
-	if err := s.run(context.Background(), func(tx *txn) error { tx.flush = true; return nil }); err != nil && !errors.Is(err, errClosed) {
+	if err := s.run(context.Background(), "", func(tx *txn) error { tx.flush = true; return nil }); err != nil && !errors.Is(err, errClosed) {
 		s.file.log.Warn("could not record when secrets were last read; the next write records it", "error", err)
 	}
 }

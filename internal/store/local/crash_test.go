@@ -51,7 +51,7 @@ func openDump(t *testing.T, path string, key []byte) (string, error) {
 // entries spanning several pages.
 func writeMany(t *testing.T, s *Store, names []string, size int) {
 	t.Helper()
-	err := s.run(t.Context(), func(tx *txn) error {
+	err := s.run(t.Context(), "", func(tx *txn) error {
 		for _, name := range names {
 			r, err := tx.find(name)
 			if err != nil {

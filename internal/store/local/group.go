@@ -28,9 +28,15 @@ type request struct {
 
 // run runs one operation: under the store lock, on up-to-date state, and
 // durably written before it returns when it changed anything.
-func (s *Store) run(ctx context.Context, fn func(tx *txn) error) error {
+//
+// id is the secret the operation is on, "" for all of them; only a Backend
+// uses it.
+func (s *Store) run(ctx context.Context, id string, fn func(tx *txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.backend != nil {
+		return s.runBackend(ctx, id, fn)
 	}
 	r := &request{fn: fn}
 	if s.file == nil {

@@ -46,7 +46,7 @@ func (s *Store) ListSecrets(ctx context.Context, in store.ListSecretsInput) (*st
 		}
 	}
 	out := &store.ListSecretsOutput{}
-	err = s.run(ctx, func(tx *txn) error {
+	err = s.run(ctx, "", func(tx *txn) error {
 		order := tx.db.sorted()
 		seq := func(i int) uint64 { return tx.db.byARN[order[i]].Seq }
 		// Resume after the secret the token names (order is by Seq).

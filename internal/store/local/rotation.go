@@ -29,7 +29,7 @@ func (s *Store) BeginRotation(ctx context.Context, in store.BeginRotationInput) 
 		return nil, err
 	}
 	var out *store.BeginRotationOutput
-	err = s.run(ctx, func(tx *txn) error {
+	err = s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.findActive(in.SecretID)
 		if err != nil {
 			return err
@@ -72,7 +72,7 @@ func (s *Store) BeginRotation(ctx context.Context, in store.BeginRotationInput) 
 // that holds it. The returned VersionID is that version's, if any.
 func (s *Store) CancelRotation(ctx context.Context, secretID string) (*store.SecretRef, error) {
 	var out *store.SecretRef
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.findActive(secretID)
 		if err != nil {
 			return err
@@ -94,7 +94,7 @@ func (s *Store) CancelRotation(ctx context.Context, secretID string) (*store.Sec
 // MarkRotated records a successful rotation at the given time and computes
 // the next one from the rotation rules.
 func (s *Store) MarkRotated(ctx context.Context, secretID string, at time.Time) error {
-	return s.run(ctx, func(tx *txn) error {
+	return s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.findActive(secretID)
 		if err != nil {
 			return err

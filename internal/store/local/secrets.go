@@ -42,7 +42,7 @@ func (s *Store) CreateSecret(ctx context.Context, in store.CreateSecretInput) (*
 		}
 	}
 	var out *store.SecretRef
-	err = s.run(ctx, func(tx *txn) error {
+	err = s.run(ctx, in.Name, func(tx *txn) error {
 		if old := tx.db.byName[in.Name]; old != nil {
 			switch {
 			case old.expired(tx.now):
@@ -76,7 +76,7 @@ func (s *Store) CreateSecret(ctx context.Context, in store.CreateSecretInput) (*
 // DescribeSecret returns a secret's metadata, also while it is marked for deletion.
 func (s *Store) DescribeSecret(ctx context.Context, secretID string) (*store.Description, error) {
 	var out store.Description
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.find(secretID)
 		if err != nil {
 			return err
@@ -109,7 +109,7 @@ func (s *Store) UpdateSecret(ctx context.Context, in store.UpdateSecretInput) (*
 		}
 	}
 	var out *store.VersionRef
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.findActive(in.SecretID)
 		if err != nil {
 			return err
@@ -142,7 +142,7 @@ func (s *Store) TagResource(ctx context.Context, secretID string, tags []store.T
 	if err := validTags(tags); err != nil {
 		return err
 	}
-	return s.run(ctx, func(tx *txn) error {
+	return s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.findActive(secretID)
 		if err != nil {
 			return err
@@ -158,7 +158,7 @@ func (s *Store) TagResource(ctx context.Context, secretID string, tags []store.T
 
 // UntagResource removes the tags with the given keys; absent keys are ignored.
 func (s *Store) UntagResource(ctx context.Context, secretID string, keys []string) error {
-	return s.run(ctx, func(tx *txn) error {
+	return s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.findActive(secretID)
 		if err != nil {
 			return err
@@ -184,7 +184,7 @@ func (s *Store) DeleteSecret(ctx context.Context, in store.DeleteSecretInput) (*
 		return nil, invalid("The RecoveryWindowInDays value must be between %d and %d days (inclusive); got %d.", minRecoveryDays, maxRecoveryDays, days)
 	}
 	var out *store.DeleteSecretOutput
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.find(in.SecretID)
 		if err != nil {
 			if !in.ForceDeleteWithoutRecovery {
@@ -220,7 +220,7 @@ func (s *Store) DeleteSecret(ctx context.Context, in store.DeleteSecretInput) (*
 // marked for deletion does nothing.
 func (s *Store) RestoreSecret(ctx context.Context, secretID string) (*store.SecretRef, error) {
 	var out *store.SecretRef
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, secretID, func(tx *txn) error {
 		r, err := tx.find(secretID)
 		if err != nil {
 			return err

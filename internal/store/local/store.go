@@ -24,7 +24,8 @@ type Store struct {
 	region  string
 	account string
 	db      *db
-	file    *file // nil for a memory store
+	file    *file   // nil for a memory store
+	backend Backend // set by NewWithBackend
 	closed  bool
 
 	locksMu  sync.Mutex

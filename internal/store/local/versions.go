@@ -13,7 +13,7 @@ import (
 // GetSecretValue reads one version's value: by id, by label, or both.
 func (s *Store) GetSecretValue(ctx context.Context, in store.GetSecretValueInput) (*store.SecretValue, error) {
 	var out *store.SecretValue
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.findActive(in.SecretID)
 		if err != nil {
 			return err
@@ -69,7 +69,7 @@ func (s *Store) PutSecretValue(ctx context.Context, in store.PutSecretValueInput
 		return nil, err
 	}
 	var out *store.VersionRef
-	err = s.run(ctx, func(tx *txn) error {
+	err = s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.findActive(in.SecretID)
 		if err != nil {
 			return err
@@ -134,7 +134,7 @@ func (s *Store) UpdateSecretVersionStage(ctx context.Context, in store.UpdateSec
 		return nil, invalid("UpdateSecretVersionStage needs MoveToVersionId, RemoveFromVersionId or both")
 	}
 	var out *store.SecretRef
-	err := s.run(ctx, func(tx *txn) error {
+	err := s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.findActive(in.SecretID)
 		if err != nil {
 			return err
@@ -198,7 +198,7 @@ func (s *Store) ListSecretVersionIDs(ctx context.Context, in store.ListSecretVer
 		after = string(b)
 	}
 	var out *store.ListSecretVersionIDsOutput
-	err = s.run(ctx, func(tx *txn) error {
+	err = s.run(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.find(in.SecretID)
 		if err != nil {
 			return err

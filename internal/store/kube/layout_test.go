@@ -1,0 +1,115 @@
+package kube_test
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/rotorhq/rotor/internal/kubetest"
+	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/store/kube"
+)
+
+func TestObjectName(t *testing.T) {
+	for _, name := range []string{"db", "app.db-1"} {
+		if got := kube.ObjectName(name); got != name {
+			t.Errorf("ObjectName(%q) = %q, want the name itself", name, got)
+		}
+	}
+	seen := map[string]string{}
+	for _, name := range []string{"App/DB", "app/db", "app-db.rotor", "x_y", strings.Repeat("n", 512), "ü"} {
+		got := kube.ObjectName(name)
+		if errs := validation.IsDNS1123Subdomain(got + kube.StateSuffix); len(errs) > 0 {
+			t.Errorf("ObjectName(%q) = %q: not a Secret name: %v", name, got, errs)
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("ObjectName(%q) = ObjectName(%q) = %q", name, other, got)
+		}
+		seen[got] = name
+	}
+}
+
+// TestLayout checks what consumers and kubectl see: the Secret's data is
+// AWSCURRENT's fields, the companion holds the rest, and a Secret left one
+// version behind (a process killed between the two writes) is brought up to
+// date by the next read.
+func TestLayout(t *testing.T) {
+	srv := kubetest.Need(t)
+	ns := srv.Namespace(t, "layout")
+	admin := srv.Client(t)
+	s, err := kube.New(kube.Config{Client: admin, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	v1 := secret.New(`{"username":"app","password":"pw-one-1234567","port":5432}`)
+	ref, err := s.CreateSecret(ctx, store.CreateSecretInput{Name: "App/DB", Value: &v1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj := kube.ObjectName("App/DB")
+	get := func() *corev1.Secret {
+		t.Helper()
+		sec, err := admin.CoreV1().Secrets(ns).Get(ctx, obj, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sec
+	}
+	sec := get()
+	if string(sec.Data["password"]) != "pw-one-1234567" || string(sec.Data["port"]) != "5432" || len(sec.Data) != 3 ||
+		sec.Annotations[kube.AnnotationName] != "App/DB" || sec.Annotations[kube.AnnotationVersion] != ref.VersionID {
+		t.Fatalf("the Secret: annotations %v, %d data keys", sec.Annotations, len(sec.Data))
+	}
+	out, err := s.PutSecretValue(ctx, store.PutSecretValueInput{SecretID: ref.ARN, ClientRequestToken: token(t),
+		Value: secret.New("not json: pw-two-7654321")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec = get()
+	if string(sec.Data["value"]) != "not json: pw-two-7654321" || len(sec.Data) != 1 {
+		t.Fatalf("a value that is not a JSON object: data keys %d, want it whole under \"value\"", len(sec.Data))
+	}
+	// Put the Secret back one version, as a process killed after writing
+	// the companion would leave it.
+	sec.Data = map[string][]byte{"password": []byte("pw-one-1234567")}
+	sec.Annotations[kube.AnnotationVersion] = ref.VersionID
+	if _, err := admin.CoreV1().Secrets(ns).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DescribeSecret(ctx, "App/DB"); err != nil {
+		t.Fatal(err)
+	}
+	if sec = get(); string(sec.Data["value"]) != "not json: pw-two-7654321" || sec.Annotations[kube.AnnotationVersion] != out.VersionID {
+		t.Fatalf("after a read the Secret holds version %s, want %s", sec.Annotations[kube.AnnotationVersion], out.VersionID)
+	}
+	st, err := admin.CoreV1().Secrets(ns).Get(ctx, obj+kube.StateSuffix, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Labels[kube.LabelState] != "true" || len(st.OwnerReferences) != 1 || st.OwnerReferences[0].UID != sec.UID {
+		t.Fatalf("the companion: labels %v, owners %+v", st.Labels, st.OwnerReferences)
+	}
+	// Tags rotor:* are the Secret's rotor.io/ annotations, both ways.
+	if err := s.TagResource(ctx, "App/DB", []store.Tag{{Key: "rotor:kind", Value: "password"}}); err != nil {
+		t.Fatal(err)
+	}
+	if sec = get(); sec.Annotations["rotor.io/kind"] != "password" {
+		t.Fatalf("tag rotor:kind is not the annotation rotor.io/kind: %v", sec.Annotations)
+	}
+	sec.Annotations["rotor.io/length"] = "48"
+	if _, err := admin.CoreV1().Secrets(ns).Update(ctx, sec, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.DescribeSecret(ctx, "App/DB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := d.Tag("rotor:length"); v != "48" || !d.RotationEnabled {
+		t.Fatalf("annotation rotor.io/length=48 is tag %q, rotation enabled %v", v, d.RotationEnabled)
+	}
+}
