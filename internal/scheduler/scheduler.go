@@ -115,7 +115,6 @@ func (s *Scheduler) Pass(ctx context.Context, all bool, report func(Result)) (st
 
 // PassWith is Pass with rotate in place of Config.Rotate.
 func (s *Scheduler) PassWith(ctx context.Context, all bool, rotate RotateFunc, report func(Result)) (started int, err error) {
-	now := s.cfg.Now()
 	sem := make(chan struct{}, s.cfg.Concurrency)
 	var wg sync.WaitGroup
 	var mu sync.Mutex // serialises report
@@ -133,6 +132,10 @@ func (s *Scheduler) PassWith(ctx context.Context, all bool, rotate RotateFunc, r
 		if err != nil {
 			return started, fmt.Errorf("list secrets to rotate: %w", err)
 		}
+		// The time after the listing: a store may compute a secret's next
+		// rotation date as it lists it (the kube store makes a secret
+		// without a schedule due at once).
+		now := s.cfg.Now()
 		for i := range page.Secrets {
 			d := page.Secrets[i]
 			if !d.RotationEnabled || (!all && !IsDue(&d, now)) || !s.retry.allow(d.ARN, now) {
