@@ -227,6 +227,26 @@ func testAlternatingUsers(t *testing.T, mk newWorld) {
 	rot.noLeak(initial, cur)
 }
 
+// A setSecret that died after creating the clone, before giving it the
+// user's privileges, is retried: the clone then holds them.
+func TestAlternatingCloneInterrupted(t *testing.T) { eachEngine(t, testAlternatingCloneInterrupted) }
+
+func testAlternatingCloneInterrupted(t *testing.T, mk newWorld) {
+	w, initial := mk(t, database.AlternatingUsers, "initial-Password-1")
+	ctx := context.Background()
+	canRead := w.grantRead(t)
+	w.bareUser(t, w.user+database.DefaultCloneSuffix, "what-the-dead-attempt-set-1")
+	rot := newRotation(t, w.kind, w.opts, initial)
+	rot.rotate()
+	u, p := fields(rot.value(store.Current))
+	if err := canRead(ctx, u, p); err != nil {
+		t.Errorf("the clone of an interrupted setSecret lacks the user's privileges after the retry: %v", err)
+	}
+	if w.works(ctx, u, "what-the-dead-attempt-set-1") {
+		t.Error("the dead attempt's password still works")
+	}
+}
+
 // revoke-at-finish with alternating users: the old user's password stops
 // working when the rotation finishes.
 func TestAlternatingRevokeAtFinish(t *testing.T) { eachEngine(t, testAlternatingRevokeAtFinish) }

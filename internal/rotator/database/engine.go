@@ -33,8 +33,11 @@ type session interface {
 	setOwnPassword(ctx context.Context, password string) error
 	// userExists reports whether user exists (as the master sees it).
 	userExists(ctx context.Context, user string) (bool, error)
-	// cloneUser creates user to with from's privileges and password.
-	cloneUser(ctx context.Context, from, to, password string) error
+	// createClone creates the user to, with password, where from is.
+	createClone(ctx context.Context, from, to, password string) error
+	// syncGrants gives to every privilege from has; running it again
+	// changes nothing.
+	syncGrants(ctx context.Context, from, to string) error
 	// setPassword sets user's password (as the master).
 	setPassword(ctx context.Context, user, password string) error
 	// disable makes user's password stop working (as the master).

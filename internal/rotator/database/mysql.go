@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -145,9 +146,8 @@ func (s *mySession) userExists(ctx context.Context, user string) (bool, error) {
 // quoteID quotes a MySQL identifier.
 func quoteID(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
-// cloneUser creates to at every host from has, with from's grants: the
-// server's own SHOW GRANTS statements with the grantee replaced.
-func (s *mySession) cloneUser(ctx context.Context, from, to, pw string) error {
+// createClone creates to at every host from has.
+func (s *mySession) createClone(ctx context.Context, from, to, pw string) error {
 	hosts, err := s.hosts(ctx, from)
 	if err != nil {
 		return err
@@ -156,6 +156,30 @@ func (s *mySession) cloneUser(ctx context.Context, from, to, pw string) error {
 		return fmt.Errorf("%w: the user %s does not exist", rotator.ErrPermanent, from)
 	}
 	for _, h := range hosts {
+		if err := s.exec(ctx, "SELECT CONCAT('CREATE USER IF NOT EXISTS ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?))", to, h, pw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncGrants gives to, at each host both have, from's grants: the server's
+// own SHOW GRANTS statements with the grantee replaced. GRANT is
+// idempotent, and grants from received since the clone was made are
+// copied too.
+func (s *mySession) syncGrants(ctx context.Context, from, to string) error {
+	hosts, err := s.hosts(ctx, from)
+	if err != nil {
+		return err
+	}
+	toHosts, err := s.hosts(ctx, to)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		if !slices.Contains(toHosts, h) {
+			continue
+		}
 		var show string
 		if err := s.c.QueryRowContext(ctx, "SELECT CONCAT('SHOW GRANTS FOR ', QUOTE(?), '@', QUOTE(?))", from, h).Scan(&show); err != nil {
 			return myError(err)
@@ -175,9 +199,6 @@ func (s *mySession) cloneUser(ctx context.Context, from, to, pw string) error {
 		}
 		rows.Close()
 		if err := myError0(rows.Err()); err != nil {
-			return err
-		}
-		if err := s.exec(ctx, "SELECT CONCAT('CREATE USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?))", to, h, pw); err != nil {
 			return err
 		}
 		oldG, newG := quoteID(from)+"@"+quoteID(h), quoteID(to)+"@"+quoteID(h)

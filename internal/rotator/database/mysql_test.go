@@ -59,6 +59,15 @@ func myWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Val
 			return nil
 		}
 	}
+	w.bareUser = func(t *testing.T, u, p string) {
+		var stmt string
+		if err := admin.QueryRowContext(ctx, "SELECT CONCAT('CREATE USER ', QUOTE(?), '@''127.0.0.1'' IDENTIFIED BY ', QUOTE(?))", u, p).Scan(&stmt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
 	initial := dbValue("mysql", srv, user, initialPassword, alt)
 	w.id(initial)
 	return w, initial

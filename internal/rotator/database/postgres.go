@@ -106,10 +106,16 @@ func (s *pgSession) userExists(ctx context.Context, user string) (bool, error) {
 	return ok, nil
 }
 
-// cloneUser makes to a member of from, so that it holds from's privileges
-// now and later, as AWS's alternating-users template does.
-func (s *pgSession) cloneUser(ctx context.Context, from, to, pw string) error {
+// createClone makes to a member of from, so that it holds from's
+// privileges now and later, as AWS's alternating-users template does.
+func (s *pgSession) createClone(ctx context.Context, from, to, pw string) error {
 	return s.exec(ctx, "CREATE ROLE %I WITH LOGIN PASSWORD %L IN ROLE %I", []string{to, pgPassword(pw), from})
+}
+
+// syncGrants makes to a member of from again: a no-op (with a notice)
+// when it is one.
+func (s *pgSession) syncGrants(ctx context.Context, from, to string) error {
+	return s.exec(ctx, "GRANT %I TO %I", []string{from, to})
 }
 
 func (s *pgSession) setPassword(ctx context.Context, user, pw string) error {

@@ -62,8 +62,10 @@ type world struct {
 	// grantRead lets the user read a new table and returns a check that
 	// a credential can read it.
 	grantRead func(t *testing.T) func(ctx context.Context, user, pw string) error
-	mu        sync.Mutex
-	seen      map[[2]string]bool
+	// bareUser creates a user with a password and no privileges.
+	bareUser func(t *testing.T, user, pw string)
+	mu       sync.Mutex
+	seen     map[[2]string]bool
 }
 
 func (w *world) id(v secret.Value) string {
@@ -185,6 +187,15 @@ func pgWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Val
 				return fmt.Errorf("read %d: %v", n, err)
 			}
 			return nil
+		}
+	}
+	w.bareUser = func(t *testing.T, u, p string) {
+		var stmt string
+		if err := admin.QueryRow(ctx, "SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)", u, p).Scan(&stmt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
 		}
 	}
 	initial := dbValue("postgres", srv, user, initialPassword, alt)

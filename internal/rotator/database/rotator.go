@@ -181,13 +181,15 @@ func (r *Rotator) Set(ctx context.Context, req rotator.Request) error {
 		return fmt.Errorf("%w: AWSPENDING: %v", rotator.ErrPermanent, err)
 	}
 	sc := r.scrubber(req)
+	if r.alternating {
+		// Always through the master: setting the same password again
+		// changes nothing, and the clone's grants are checked each time.
+		return sc.scrub(r.setAlternating(ctx, req, pend))
+	}
 	if s, err := r.login(ctx, pend, pend.Username, pend.Password); err == nil {
 		s.close()
 		req.Log().Info("the pending password is already set", "user", pend.Username)
 		return nil
-	}
-	if r.alternating {
-		return sc.scrub(r.setAlternating(ctx, req, pend))
 	}
 	return sc.scrub(r.setSingle(ctx, req, pend))
 }
@@ -237,18 +239,34 @@ func (r *Rotator) setAlternating(ctx context.Context, req rotator.Request, pend 
 	if err != nil {
 		return fmt.Errorf("look up the user %s: %w", pend.Username, err)
 	}
-	if !exists {
-		if err := s.cloneUser(ctx, cur.Username, pend.Username, pend.Password); err != nil {
-			return fmt.Errorf("create the user %s with the privileges of %s: %w", pend.Username, cur.Username, err)
+	clone := r.isClone(cur, pend)
+	switch {
+	case !exists && !clone:
+		return fmt.Errorf("%w: the user %s does not exist (alternating-users creates only %s%s)", rotator.ErrPermanent, pend.Username, cur.Username, r.suffix)
+	case !exists:
+		if err := s.createClone(ctx, cur.Username, pend.Username, pend.Password); err != nil {
+			return fmt.Errorf("create the user %s: %w", pend.Username, err)
 		}
 		req.Log().Info("created the alternate user", "user", pend.Username, "like", cur.Username)
-		return nil
+	default:
+		if err := s.setPassword(ctx, pend.Username, pend.Password); err != nil {
+			return fmt.Errorf("set the password of %s: %w", pend.Username, err)
+		}
+		req.Log().Info("set the alternate user's password", "user", pend.Username)
 	}
-	if err := s.setPassword(ctx, pend.Username, pend.Password); err != nil {
-		return fmt.Errorf("set the password of %s: %w", pend.Username, err)
+	// Every time, so that a setSecret that died after creating the
+	// clone leaves it with every grant on the retry.
+	if clone {
+		if err := s.syncGrants(ctx, cur.Username, pend.Username); err != nil {
+			return fmt.Errorf("give %s the privileges of %s: %w", pend.Username, cur.Username, err)
+		}
 	}
-	req.Log().Info("set the alternate user's password", "user", pend.Username)
 	return nil
+}
+
+// isClone reports whether pend is the clone of cur's user.
+func (r *Rotator) isClone(cur, pend *value) bool {
+	return pend.Username == cur.Username+r.suffix
 }
 
 // master logs in with the secret masterarn names.
