@@ -51,6 +51,8 @@ type App struct {
 	Now func() time.Time
 	// Listening, when set, is told the address `rotor server` listens on.
 	Listening func(addr string)
+	// MetricsListening, when set, is told the metrics listener's address.
+	MetricsListening func(addr string)
 }
 
 // globals are the flags every command accepts, before or after its name.

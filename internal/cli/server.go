@@ -9,10 +9,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/engine"
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/scheduler"
 	"github.com/rotorhq/rotor/internal/smapi"
 	"github.com/rotorhq/rotor/internal/store"
@@ -46,6 +49,12 @@ While it runs, the server also rotates every secret whose next rotation
 date has passed (checked at start and every --check-interval), as
 rotate --due does. SIGINT or SIGTERM stops it gracefully.
 
+--metrics-listen ADDR serves Prometheus metrics at http://ADDR/metrics:
+rotor_rotations_total{kind,outcome}, rotor_step_duration_seconds{kind,step,
+outcome}, rotor_revocations_total{kind,outcome}, and for each secret with
+rotation enabled its last and next rotation times, the revocations still
+due and whether a rotation is incomplete; never a value.
+
 The server listens on loopback only unless --allow-remote: anyone who can
 reach it with the key reads every secret; put TLS in front of a remote one.`,
 		json: `
@@ -63,6 +72,7 @@ a line when listening: {"Endpoint", "Region", "AccessKeyId", "CredentialsFile", 
 			fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow an address other machines can reach")
 			fs.StringVar(&o.region, "region", smapi.DefaultRegion, "the region `R` requests are signed for")
 			fs.DurationVar(&o.interval, "check-interval", time.Minute, "how often `D` to look for secrets due for rotation; 0 turns scheduled rotation off")
+			fs.StringVar(&o.metrics, "metrics-listen", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics; off when empty; loopback only unless --allow-remote")
 			fs.IntVar(&o.concurrency, "concurrency", scheduler.DefaultConcurrency, "how many scheduled rotations `N` run at once")
 			fs.BoolVar(&o.printCreds, "print-credentials", false, "print the access key and secret key as shell exports, and exit")
 			return func(r *runner, _ []string) error { return r.server(o) }
@@ -76,6 +86,7 @@ type serverOptions struct {
 	region      string
 	interval    time.Duration
 	concurrency int
+	metrics     string
 	printCreds  bool
 }
 
@@ -110,6 +121,11 @@ func (r *runner) server(o *serverOptions) error {
 	if o.interval < 0 {
 		return usagef("--check-interval must not be negative")
 	}
+	if o.metrics != "" {
+		if err := checkListen(o.metrics, o.allowRemote); err != nil {
+			return usagef("--metrics-listen: %s", strings.TrimPrefix(userMessage(err), "the --listen address"))
+		}
+	}
 	if o.concurrency < 1 {
 		return usagef("--concurrency must be at least 1")
 	}
@@ -126,11 +142,37 @@ func (r *runner) server(o *serverOptions) error {
 	if o.printCreds {
 		return r.printCredentials(info, creds)
 	}
+	st, err := r.store()
+	if err != nil {
+		return err
+	}
+	var metricsSrv *http.Server
+	if o.metrics != "" {
+		m := metrics.New(st, r.log)
+		r.auditTo = audit.Tee(r.auditTo, m.Sink())
+		mln, err := net.Listen("tcp", o.metrics)
+		if err != nil {
+			return fmt.Errorf("listen on %s for metrics: %w: choose another address with --metrics-listen", o.metrics, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", m.Handler())
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelError)}
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				r.log.Error("metrics listener stopped", "error", err)
+			}
+		}()
+		defer metricsSrv.Close()
+		r.log.Info("serving Prometheus metrics", "endpoint", "http://"+mln.Addr().String()+"/metrics")
+		if r.app.MetricsListening != nil {
+			r.app.MetricsListening(mln.Addr().String())
+		}
+	}
 	eng, err := r.engine()
 	if err != nil {
 		return err
 	}
-	st, _ := r.store()
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w: choose another address with --listen", o.listen, err)
