@@ -64,7 +64,11 @@ func (myDriver) connect(ctx context.Context, c conn) (session, error) {
 func myError(err error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		return fmt.Errorf("MySQL: %s (error %d)", me.Message, me.Number)
+		e := fmt.Errorf("MySQL: %s (error %d)", me.Message, me.Number)
+		if myRefusals[me.Number] {
+			return refused{e}
+		}
+		return e
 	}
 	return fmt.Errorf("MySQL: %w", err)
 }
