@@ -265,12 +265,25 @@ func (s *mySession) setPassword(ctx context.Context, user, pw string) error {
 		return err
 	}
 	for _, h := range hosts {
-		build, secret := "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?), ' ACCOUNT UNLOCK')", pw
-		if s.native(ctx, user, h) {
-			build, secret = "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY PASSWORD ', QUOTE(?), ' ACCOUNT UNLOCK')", nativeHash(pw)
-		}
-		if err := s.exec(ctx, build, user, h, secret); err != nil {
-			return err
+		switch {
+		case s.native(ctx, user, h):
+			if err := s.exec(ctx, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY PASSWORD ', QUOTE(?), ' ACCOUNT UNLOCK')", user, h, nativeHash(pw)); err != nil {
+				return err
+			}
+		case s.mariaDB(ctx):
+			// MariaDB's ALTER USER … IDENTIFIED BY would switch an
+			// account of another plugin (ed25519) to the default one;
+			// SET PASSWORD keeps the account's plugin.
+			if err := s.exec(ctx, "SELECT CONCAT('SET PASSWORD FOR ', QUOTE(?), '@', QUOTE(?), ' = PASSWORD(', QUOTE(?), ')')", user, h, pw); err != nil {
+				return err
+			}
+			if err := s.exec(ctx, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' ACCOUNT UNLOCK')", user, h); err != nil {
+				return err
+			}
+		default:
+			if err := s.exec(ctx, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?), ' ACCOUNT UNLOCK')", user, h, pw); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -31,12 +31,18 @@ func nativeAccount(show string) bool {
 // native reports whether user@host is a MariaDB account authenticated by
 // mysql_native_password (as the master sees mysql.user).
 func (s *mySession) native(ctx context.Context, user, host string) bool {
-	var version, plugin string
-	if err := s.c.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil || !strings.Contains(strings.ToLower(version), "mariadb") {
+	var plugin string
+	if !s.mariaDB(ctx) {
 		return false
 	}
 	if err := s.c.QueryRowContext(ctx, "SELECT plugin FROM mysql.user WHERE User = ? AND Host = ?", user, host).Scan(&plugin); err != nil {
 		return false
 	}
 	return plugin == "mysql_native_password" || plugin == ""
+}
+
+// mariaDB reports whether the server is MariaDB.
+func (s *mySession) mariaDB(ctx context.Context) bool {
+	var version string
+	return s.c.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version) == nil && strings.Contains(strings.ToLower(version), "mariadb")
 }

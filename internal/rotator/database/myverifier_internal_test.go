@@ -94,3 +94,65 @@ func TestMySQLPasswordNeverInTheGeneralLog(t *testing.T) {
 		}
 	}
 }
+
+// An account of another plugin (ed25519) is not given a
+// mysql_native_password hash, nor switched to that plugin by ALTER USER …
+// IDENTIFIED BY: its password changes, it keeps its plugin, and it logs in.
+func TestMySQLOtherPluginGetsThePassword(t *testing.T) {
+	srv := dbtest.MariaDB(t)
+	ctx := context.Background()
+	admin := srv.MySQLAdmin(t)
+	var have int
+	if err := admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PLUGINS WHERE PLUGIN_NAME = 'ed25519'").Scan(&have); err != nil {
+		t.Fatal(err)
+	}
+	if have == 0 {
+		if _, err := admin.ExecContext(ctx, "INSTALL SONAME 'auth_ed25519'"); err != nil {
+			t.Skipf("MariaDB's ed25519 plugin cannot be installed here: %v", err)
+		}
+	}
+	user, clone := dbtest.Name("ed"), dbtest.Name("ed_clone")
+	if _, err := admin.ExecContext(ctx, "CREATE USER '"+user+"'@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('initial-ed-pw-1')"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP USER IF EXISTS '"+user+"'@'127.0.0.1', '"+clone+"'@'127.0.0.1'")
+	})
+	c := conn{Host: srv.Host, Port: srv.Port, TLS: srv.TLSConfig()}
+	login := func(u, pw string) (session, error) {
+		c := c
+		c.User, c.Password = u, pw
+		return myDriver{}.connect(ctx, c)
+	}
+	s, err := login(user, "initial-ed-pw-1")
+	if err != nil {
+		t.Fatalf("log in with ed25519: %v", err)
+	}
+	if err := s.setOwnPassword(ctx, "new-ed-pw-2"); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	m, err := login(srv.User, srv.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.close()
+	if err := m.createClone(ctx, user, clone, "clone-ed-pw-3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.setPassword(ctx, user, "set-ed-pw-4"); err != nil {
+		t.Fatal(err)
+	}
+	for u, pw := range map[string]string{clone: "clone-ed-pw-3", user: "set-ed-pw-4"} {
+		s, err := login(u, pw)
+		if err != nil {
+			t.Errorf("log in as %s with the password rotor set: %v", u, err)
+			continue
+		}
+		s.close()
+	}
+	var plugin string
+	if err := admin.QueryRowContext(ctx, "SELECT plugin FROM mysql.user WHERE User = ? AND Host = '127.0.0.1'", user).Scan(&plugin); err != nil || plugin != "ed25519" {
+		t.Errorf("the user's plugin is %q (%v), want ed25519 still", plugin, err)
+	}
+}
