@@ -64,7 +64,11 @@ func (myDriver) connect(ctx context.Context, c conn) (session, error) {
 func myError(err error) error {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
-		return fmt.Errorf("MySQL: %s (error %d)", me.Message, me.Number)
+		e := fmt.Errorf("MySQL: %s (error %d)", me.Message, me.Number)
+		if myRefusals[me.Number] {
+			return refused{e}
+		}
+		return e
 	}
 	return fmt.Errorf("MySQL: %w", err)
 }
@@ -108,6 +112,10 @@ func (s *mySession) setOwnPassword(ctx context.Context, pw string) error {
 		return myError(err)
 	}
 	if strings.Contains(strings.ToLower(version), "mariadb") {
+		var show string
+		if err := s.c.QueryRowContext(ctx, "SHOW CREATE USER CURRENT_USER()").Scan(&show); err == nil && nativeAccount(show) {
+			return s.exec(ctx, "SELECT CONCAT('SET PASSWORD = ', QUOTE(?))", nativeHash(pw))
+		}
 		return s.exec(ctx, "SELECT CONCAT('SET PASSWORD = PASSWORD(', QUOTE(?), ')')", pw)
 	}
 	return s.exec(ctx, "SELECT CONCAT('ALTER USER CURRENT_USER() IDENTIFIED BY ', QUOTE(?))", pw)
@@ -156,7 +164,11 @@ func (s *mySession) createClone(ctx context.Context, from, to, pw string) error 
 		return fmt.Errorf("%w: the user %s does not exist", rotator.ErrPermanent, from)
 	}
 	for _, h := range hosts {
-		if err := s.exec(ctx, "SELECT CONCAT('CREATE USER IF NOT EXISTS ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?))", to, h, pw); err != nil {
+		build, secret := "SELECT CONCAT('CREATE USER IF NOT EXISTS ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?))", pw
+		if s.native(ctx, from, h) {
+			build, secret = "SELECT CONCAT('CREATE USER IF NOT EXISTS ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY PASSWORD ', QUOTE(?))", nativeHash(pw)
+		}
+		if err := s.exec(ctx, build, to, h, secret); err != nil {
 			return err
 		}
 	}
@@ -248,7 +260,33 @@ func (s *mySession) forHosts(ctx context.Context, user, build string, args ...an
 }
 
 func (s *mySession) setPassword(ctx context.Context, user, pw string) error {
-	return s.forHosts(ctx, user, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?), ' ACCOUNT UNLOCK')", pw)
+	hosts, err := s.hosts(ctx, user)
+	if err != nil {
+		return err
+	}
+	for _, h := range hosts {
+		switch {
+		case s.native(ctx, user, h):
+			if err := s.exec(ctx, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY PASSWORD ', QUOTE(?), ' ACCOUNT UNLOCK')", user, h, nativeHash(pw)); err != nil {
+				return err
+			}
+		case s.mariaDB(ctx):
+			// MariaDB's ALTER USER … IDENTIFIED BY would switch an
+			// account of another plugin (ed25519) to the default one;
+			// SET PASSWORD keeps the account's plugin.
+			if err := s.exec(ctx, "SELECT CONCAT('SET PASSWORD FOR ', QUOTE(?), '@', QUOTE(?), ' = PASSWORD(', QUOTE(?), ')')", user, h, pw); err != nil {
+				return err
+			}
+			if err := s.exec(ctx, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' ACCOUNT UNLOCK')", user, h); err != nil {
+				return err
+			}
+		default:
+			if err := s.exec(ctx, "SELECT CONCAT('ALTER USER ', QUOTE(?), '@', QUOTE(?), ' IDENTIFIED BY ', QUOTE(?), ' ACCOUNT UNLOCK')", user, h, pw); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // disable locks the accounts: the password stops working until setPassword

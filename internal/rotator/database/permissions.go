@@ -22,19 +22,14 @@ func permissions(req rotator.PermissionRequest) ([]rotator.Statement, error) {
 		st.Resources = []string{rotator.Placeholder("database-master-secret-arns")}
 		return []rotator.Statement{st}, nil
 	}
-	if req.Options.String(OptStrategy, SingleUser) != AlternatingUsers {
+	if req.Options.String(OptStrategy, SingleUser) != AlternatingUsers || len(req.Secrets) == 0 {
+		// A function serving postgres and mysql secrets shares its
+		// options between them: a kind with none of the secrets needs nothing.
 		return nil, nil
 	}
 	id := req.Options.String(OptMasterSecret, "")
 	if id == "" {
 		return nil, errors.New("strategy alternating-users reads the secret its values' masterarn names: give it with --option " + OptMasterSecret + "=ARN")
-	}
-	if len(req.Secrets) == 0 {
-		if _, err := rotator.ParseARN(id); err != nil {
-			return nil, errors.New("option " + OptMasterSecret + ": " + err.Error())
-		}
-		st.Resources = []string{id}
-		return []rotator.Statement{st}, nil
 	}
 	st.Resources = []string{req.Secrets[0].SecretARN(id)}
 	return []rotator.Statement{st}, nil

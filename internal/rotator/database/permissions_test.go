@@ -25,6 +25,9 @@ func TestPermissions(t *testing.T) {
 	if _, err := ask(rotator.Options{OptStrategy: AlternatingUsers}, home); err == nil || !strings.Contains(err.Error(), OptMasterSecret) {
 		t.Errorf("alternating-users without master-secret: %v, want an error naming the option", err)
 	}
+	if st, err := ask(rotator.Options{OptStrategy: AlternatingUsers, OptMasterSecret: "rds/master"}); err != nil || st != nil {
+		t.Errorf("alternating-users, no secret of the kind (a function serving postgres and mysql): %+v, %v; want nothing", st, err)
+	}
 	every, err := permissions(rotator.PermissionRequest{Every: true})
 	if err != nil || len(every) != 1 || every[0].Resources[0] != rotator.Placeholder("database-master-secret-arns") {
 		t.Errorf("every: %+v, %v", every, err)

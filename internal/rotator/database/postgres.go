@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,7 +53,11 @@ func (pgDriver) connect(ctx context.Context, c conn) (session, error) {
 func pgError(err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("PostgreSQL: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		e := fmt.Errorf("PostgreSQL: %s (SQLSTATE %s)", pe.Message, pe.Code)
+		if strings.HasPrefix(pe.Code, "28") { // invalid authorization
+			return refused{e}
+		}
+		return e
 	}
 	return fmt.Errorf("PostgreSQL: %w", err)
 }

@@ -325,8 +325,13 @@ func (r *Rotator) Revoke(ctx context.Context, req rotator.Request) error {
 	}
 	sc := r.scrubber(req)
 	s, err := r.login(ctx, v, v.Username, v.Password)
+	if errors.Is(err, errRefused) {
+		return nil // revoked already
+	}
 	if err != nil {
-		return nil // refused: revoked already
+		// Not proof that the password stopped working: the revocation
+		// stays due and is retried.
+		return sc.scrub(fmt.Errorf("log in as %s to see whether its password still works: %w", v.Username, err))
 	}
 	if !r.alternating {
 		defer s.close()

@@ -16,7 +16,7 @@ const Redacted = "[redacted]"
 type scrubber struct{ secrets []string }
 
 // scrub returns err with every secret in its text replaced by Redacted.
-// The result keeps rotator.ErrPermanent and the context errors for
+// The result keeps rotator.ErrPermanent, errRefused and the context errors for
 // errors.Is, and nothing else of err's chain, which could print the
 // original text.
 func (s scrubber) scrub(err error) error {
@@ -33,7 +33,7 @@ func (s scrubber) scrub(err error) error {
 		}
 	}
 	out := &scrubbed{msg: msg}
-	for _, k := range []error{rotator.ErrPermanent, context.Canceled, context.DeadlineExceeded} {
+	for _, k := range []error{rotator.ErrPermanent, context.Canceled, context.DeadlineExceeded, errRefused} {
 		if errors.Is(err, k) {
 			out.kinds = append(out.kinds, k)
 		}
