@@ -6,8 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rotorhq/rotor/internal/cli"
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -130,8 +132,13 @@ func TestKilledRotationResumes(t *testing.T) {
 			if n := len(liveKeys(iam, "svc")); n != 2 {
 				t.Fatalf("after the kill IAM holds %d keys, want the initial and the new one", n)
 			}
+			// The dead process's lock holds until its lease expires.
+			if code, out, errOut := c.rotor(t, iam.URL, "rotate", "--due"); code != cli.ExitInProgress || !strings.Contains(errOut, "rotation of "+name+" is in progress") {
+				t.Fatalf("a run while the dead process's lease is live: exit %d, want %d saying a rotation is in progress\n%s%s", code, cli.ExitInProgress, out, errOut)
+			}
+			later := func() time.Time { return time.Now().Add(kube.LeaseDuration + time.Second) }
 			for i := 1; i <= 2; i++ {
-				code, out, errOut := c.rotor(t, iam.URL, "rotate", "--due")
+				code, out, errOut := c.rotorAt(t, later, iam.URL, "rotate", "--due")
 				if code != 0 {
 					t.Fatalf("run %d after the kill: exit %d\n%s%s", i, code, out, errOut)
 				}

@@ -60,4 +60,8 @@
 // Secret's data follows. A process that dies between the two leaves the data
 // one version behind, and the next operation that reads the secret brings it
 // up to date.
+//
+// LockRotation holds a Lease <object name>.rotor-lock (coordination.k8s.io)
+// for the length of a rotation, renewed every LeaseDuration/3; a Lease its
+// holder stopped renewing for LeaseDuration (the process died) is taken over.
 package kube

@@ -3,6 +3,7 @@ package kube_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -112,4 +113,39 @@ func TestLayout(t *testing.T) {
 	if v, _ := d.Tag("rotor:length"); v != "48" || !d.RotationEnabled {
 		t.Fatalf("annotation rotor.io/length=48 is tag %q, rotation enabled %v", v, d.RotationEnabled)
 	}
+}
+
+// TestRotationLock: the Lease keeps a second holder out until it is
+// released, and a lease whose holder stopped renewing it is taken over.
+func TestRotationLock(t *testing.T) {
+	srv := kubetest.Need(t)
+	ns := srv.Namespace(t, "lock")
+	admin := srv.Client(t)
+	a, _ := kube.New(kube.Config{Client: admin, Namespace: ns})
+	b, _ := kube.New(kube.Config{Client: admin, Namespace: ns})
+	ctx := t.Context()
+	v := secret.New("pw-lock-12345678")
+	if _, err := a.CreateSecret(ctx, store.CreateSecretInput{Name: "db", Value: &v}); err != nil {
+		t.Fatal(err)
+	}
+	unlock, err := a.LockRotation(ctx, "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
+		t.Fatalf("a second lock: %v, want %s", err, store.ErrRotationInProgress)
+	}
+	unlock()
+	unlock2, err := b.LockRotation(ctx, "db")
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	// b dies holding it: its lease is left to expire.
+	t.Cleanup(unlock2)
+	late, _ := kube.New(kube.Config{Client: admin, Namespace: ns, Now: func() time.Time { return time.Now().Add(kube.LeaseDuration + time.Second) }})
+	unlock3, err := late.LockRotation(ctx, "db")
+	if err != nil {
+		t.Fatalf("taking over an expired lease: %v", err)
+	}
+	unlock3()
 }

@@ -1,0 +1,141 @@
+package kube
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/rotorhq/rotor/internal/store"
+)
+
+// LeaseDuration is how long a rotation lock outlives a holder that stopped
+// renewing it (a process that died): another rotor may take it over then.
+const LeaseDuration = 60 * time.Second
+
+// LeaseSuffix ends the name of a secret's rotation lock, a Lease.
+const LeaseSuffix = ".rotor-lock"
+
+var _ store.RotationLocker = (*Store)(nil)
+
+// LockRotation takes the rotation lock of a secret: a Lease <object
+// name>.rotor-lock in the namespace, renewed while it is held and deleted by
+// unlock. Another process's live lease makes it fail with
+// store.ErrRotationInProgress; a lease its holder stopped renewing for
+// LeaseDuration (the holder died) is taken over.
+func (s *Store) LockRotation(ctx context.Context, secretID string) (func(), error) {
+	unlockLocal, err := s.Store.LockRotation(ctx, secretID)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.DescribeSecret(ctx, secretID)
+	if err != nil {
+		unlockLocal()
+		return nil, err
+	}
+	name := ObjectName(d.Name) + LeaseSuffix
+	holder := holderID()
+	lease, err := s.b.acquire(ctx, name, holder, d.Name)
+	if err != nil {
+		unlockLocal()
+		return nil, err
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(LeaseDuration / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if l, err := s.b.renew(context.Background(), lease); err == nil {
+					lease = l
+				} else {
+					s.b.log.Warn("could not renew the rotation lock", "lease", s.b.ns+"/"+name, "error", err)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			rv := lease.ResourceVersion
+			err := s.b.c.CoordinationV1().Leases(s.b.ns).Delete(context.Background(), name,
+				metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+			if err != nil && !apierrors.IsNotFound(err) {
+				s.b.log.Warn("could not release the rotation lock; it expires by itself", "lease", s.b.ns+"/"+name, "error", err)
+			}
+			unlockLocal()
+		})
+	}, nil
+}
+
+func holderID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("rotor-%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+}
+
+func (b *backend) acquire(ctx context.Context, name, holder, secretName string) (*coordinationv1.Lease, error) {
+	leases := b.c.CoordinationV1().Leases(b.ns)
+	secs := int32(LeaseDuration / time.Second)
+	for attempt := 0; attempt < 5; attempt++ {
+		now := metav1.NewMicroTime(b.now())
+		spec := coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &now, RenewTime: &now}
+		l, err := leases.Create(ctx, &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Name: name,
+			Labels: map[string]string{managedBy: "rotor"}}, Spec: spec}, metav1.CreateOptions{})
+		if err == nil {
+			return l, nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return nil, apiError("create Lease "+b.ns+"/"+name, err)
+		}
+		cur, err := leases.Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			continue // released meanwhile
+		}
+		if err != nil {
+			return nil, apiError("read Lease "+b.ns+"/"+name, err)
+		}
+		if !expired(cur, b.now()) {
+			return nil, store.Errorf(store.ErrRotationInProgress,
+				"another rotation of %s is in progress (Lease %s/%s; a holder that died loses it after %s)", secretName, b.ns, name, LeaseDuration)
+		}
+		cur.Spec = spec
+		l, err = leases.Update(ctx, cur, metav1.UpdateOptions{})
+		if err == nil {
+			return l, nil
+		}
+		if !apierrors.IsConflict(err) {
+			return nil, apiError("take over Lease "+b.ns+"/"+name, err)
+		}
+	}
+	return nil, store.Errorf(store.ErrRotationInProgress, "another rotation of %s is taking the lock (Lease %s/%s)", secretName, b.ns, name)
+}
+
+func expired(l *coordinationv1.Lease, now time.Time) bool {
+	if l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
+		return true
+	}
+	return now.After(l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second))
+}
+
+func (b *backend) renew(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
+	next := l.DeepCopy()
+	now := metav1.NewMicroTime(b.now())
+	next.Spec.RenewTime = &now
+	return b.c.CoordinationV1().Leases(b.ns).Update(ctx, next, metav1.UpdateOptions{})
+}
