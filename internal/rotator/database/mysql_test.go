@@ -8,10 +8,7 @@ import (
 	"github.com/rotorhq/rotor/internal/dbtest"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/rotator/database"
-	"github.com/rotorhq/rotor/internal/rotator/rotatortest"
 	"github.com/rotorhq/rotor/internal/secret"
-	"github.com/rotorhq/rotor/internal/store"
-	"github.com/rotorhq/rotor/internal/store/local"
 )
 
 func myWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Value) {
@@ -74,23 +71,9 @@ func myWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Val
 }
 
 func TestMySQLSingleUserConformance(t *testing.T) {
-	rotatortest.Run(t, rotatortest.Config{
-		NewStore: func(*testing.T) store.Store { return local.NewMemory(local.Config{}) },
-		NewHarness: func(t *testing.T) *rotatortest.Harness {
-			w, initial := myWorld(t, database.SingleUser, "initial-Password-1")
-			return w.harness(initial, true)
-		},
-		Short: testing.Short(),
-	})
+	conformance(t, myWorld, database.SingleUser, true)
 }
 
 func TestMySQLAlternatingConformance(t *testing.T) {
-	rotatortest.Run(t, rotatortest.Config{
-		NewStore: func(*testing.T) store.Store { return local.NewMemory(local.Config{}) },
-		NewHarness: func(t *testing.T) *rotatortest.Harness {
-			w, initial := myWorld(t, database.AlternatingUsers, "initial-Password-1")
-			return w.harness(initial, false)
-		},
-		Short: testing.Short(),
-	})
+	conformance(t, myWorld, database.AlternatingUsers, false)
 }

@@ -122,6 +122,19 @@ func (r recording) CredentialID(v secret.Value) string {
 	return r.Rotator.(rotator.Identifier).CredentialID(v)
 }
 
+// conformance runs the conformance suite on the kind over a fresh world of
+// newWorld's engine for each case.
+func conformance(t *testing.T, newWorld func(*testing.T, string, string) (*world, secret.Value), strategy string, inPlace bool) {
+	rotatortest.Run(t, rotatortest.Config{
+		NewStore: func(*testing.T) store.Store { return local.NewMemory(local.Config{}) },
+		NewHarness: func(t *testing.T) *rotatortest.Harness {
+			w, initial := newWorld(t, strategy, "initial-Password-1")
+			return w.harness(initial, inPlace)
+		},
+		Short: testing.Short(),
+	})
+}
+
 func (w *world) harness(initial secret.Value, inPlace bool) *rotatortest.Harness {
 	k := w.kind
 	inner := k.New
@@ -204,25 +217,11 @@ func pgWorld(t *testing.T, strategy, initialPassword string) (*world, secret.Val
 }
 
 func TestPostgresSingleUserConformance(t *testing.T) {
-	rotatortest.Run(t, rotatortest.Config{
-		NewStore: func(*testing.T) store.Store { return local.NewMemory(local.Config{}) },
-		NewHarness: func(t *testing.T) *rotatortest.Harness {
-			w, initial := pgWorld(t, database.SingleUser, "initial-Password-1")
-			return w.harness(initial, true)
-		},
-		Short: testing.Short(),
-	})
+	conformance(t, pgWorld, database.SingleUser, true)
 }
 
 func TestPostgresAlternatingConformance(t *testing.T) {
-	rotatortest.Run(t, rotatortest.Config{
-		NewStore: func(*testing.T) store.Store { return local.NewMemory(local.Config{}) },
-		NewHarness: func(t *testing.T) *rotatortest.Harness {
-			w, initial := pgWorld(t, database.AlternatingUsers, "initial-Password-1")
-			return w.harness(initial, false)
-		},
-		Short: testing.Short(),
-	})
+	conformance(t, pgWorld, database.AlternatingUsers, false)
 }
 
 // The generated passwords never reach the server, not even its statement
