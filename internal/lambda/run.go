@@ -19,6 +19,7 @@ import (
 
 	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/engine"
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/store"
 )
@@ -101,9 +102,10 @@ func Run(ctx context.Context, cfg Config) error {
 		defaults = rotator.FromEnv(cfg.Env)
 	}
 	// Audit events go to the function's log stream beside the logs, one
-	// JSON object a line with "schema":"rotor.audit/v1" to filter on.
+	// JSON object a line with "schema":"rotor.audit/v1" to filter on, and
+	// their figures as CloudWatch embedded-metric-format lines.
 	eng := engine.New(engine.Config{Store: st, Kinds: cfg.Kinds, Defaults: defaults, Logger: logger, Notify: cfg.Notify,
-		Audit: audit.NewWriter(cfg.Stdout).Sink()})
+		Audit: audit.Tee(audit.NewWriter(cfg.Stdout).Sink(), metrics.EMFSink(cfg.Stdout))})
 
 	// aws-lambda-go logs a failed invocation's error document with the
 	// standard logger: keep that line pure JSON, on the same stream.
