@@ -50,6 +50,26 @@ data "aws_iam_policy_document" "rotor" {
   }
 
   dynamic "statement" {
+    for_each = var.ecr_pull_credentials ? ["*"] : []
+    content {
+      sid       = "GetECRAuthorizationToken"
+      effect    = "Allow"
+      actions   = ["ecr:GetAuthorizationToken"]
+      resources = [statement.value]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.ecr_key_secret_arns) == 0 ? [] : [var.ecr_key_secret_arns]
+    content {
+      sid       = "ReadECRKeySecret"
+      effect    = "Allow"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = statement.value
+    }
+  }
+
+  dynamic "statement" {
     for_each = length(var.ssm_parameter_arns) == 0 ? [] : [var.ssm_parameter_arns]
     content {
       sid       = "ReadDockerHubParameters"

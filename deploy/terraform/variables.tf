@@ -151,6 +151,18 @@ variable "database_master_secret_arns" {
   default     = []
 }
 
+variable "ecr_pull_credentials" {
+  description = "Whether the function refreshes ecr secrets with its own role (ecr:GetAuthorizationToken, which takes no resource but *); not needed when each ecr secret names a key-secret."
+  type        = bool
+  default     = false
+}
+
+variable "ecr_key_secret_arns" {
+  description = "Secrets holding the IAM keys ecr secrets call ECR with (the ecr kind's key-secret)."
+  type        = list(string)
+  default     = []
+}
+
 variable "ssm_parameter_arns" {
   description = "SSM parameters the dockerhub kind reads: the account's user name and password (account-*-parameter, DOCKER_HUB_USERNAME, DOCKER_HUB_PASSWORD) and DOCKER_HUB_SLACK_WEBHOOK_URL."
   type        = list(string)

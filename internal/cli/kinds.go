@@ -3,13 +3,17 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/rotator/database"
+	"github.com/rotorhq/rotor/internal/rotator/ecr"
 	"github.com/rotorhq/rotor/internal/rotator/iamkey"
 	"github.com/rotorhq/rotor/internal/rotator/jfrog"
 	"github.com/rotorhq/rotor/internal/rotator/password"
@@ -44,7 +48,8 @@ func Kinds(env []string, secrets SecretReader) *rotator.Registry {
 		return iamkey.New(iamkey.Deps{AWS: cfg}, o)
 	}
 	db := database.Deps{Secrets: secrets}
-	return rotator.NewRegistry(password.Kind(), jf, ik, dockerhubKind(env, secrets, aws), database.Postgres(db), database.MySQL(db))
+	er := ecr.Kind(ecr.Deps{AWS: aws.config, Secrets: secrets})
+	return rotator.NewRegistry(password.Kind(), jf, ik, dockerhubKind(env, secrets, aws), database.Postgres(db), database.MySQL(db), er)
 }
 
 // lazyAWS loads the AWS configuration once, on first use.
@@ -56,7 +61,7 @@ type lazyAWS struct {
 
 func (l *lazyAWS) config() (aws.Config, error) {
 	l.once.Do(func() {
-		l.cfg, l.err = config.LoadDefaultConfig(context.Background())
+		l.cfg, l.err = config.LoadDefaultConfig(context.Background(), webIdentitySTS())
 		if l.err != nil {
 			l.err = fmt.Errorf("load the AWS configuration (AWS_REGION, credentials): %w", l.err)
 		}
@@ -75,4 +80,27 @@ func (r *runner) ReadSecret(ctx context.Context, id string) (secret.Value, error
 		return secret.Value{}, fmt.Errorf("read secret %s: %w", id, err)
 	}
 	return out.Value, nil
+}
+
+// webIdentitySTS points the web identity provider (IRSA:
+// AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN) at the STS endpoint of
+// AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL when one is set, as every other
+// client honours them: the SDK builds that provider's STS client before
+// it reads those variables, so it would otherwise always call the public
+// regional endpoint.
+func webIdentitySTS() config.LoadOptionsFunc {
+	return config.WithWebIdentityRoleCredentialOptions(func(o *stscreds.WebIdentityRoleOptions) {
+		ep := os.Getenv("AWS_ENDPOINT_URL_STS")
+		if ep == "" {
+			ep = os.Getenv("AWS_ENDPOINT_URL")
+		}
+		if ep == "" || o.Client != nil {
+			return
+		}
+		region := os.Getenv("AWS_REGION")
+		if region == "" {
+			region = os.Getenv("AWS_DEFAULT_REGION")
+		}
+		o.Client = sts.New(sts.Options{Region: region, BaseEndpoint: aws.String(ep)})
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -91,5 +92,73 @@ func TestMetricsListenStaysLocal(t *testing.T) {
 	_, stderr, code := runIn(t, testEnv(t.TempDir()), "", "server", "--listen", "127.0.0.1:0", "--metrics-listen", "0.0.0.0:9464")
 	if code != ExitUsage || !strings.Contains(stderr, "--metrics-listen") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// rotor server --ui serves the status page beside /metrics: the secrets
+// and the timeline of the rotations the server ran, read-only.
+func TestServerStatusPage(t *testing.T) {
+	dir := t.TempDir()
+	maddr := make(chan string, 1)
+	app := &App{Env: testEnv(dir), MetricsListening: func(a string) { maddr <- a }}
+	srv := startServer(t, app, "--check-interval", "0", "--metrics-listen", "127.0.0.1:0", "--ui")
+	addr := <-maddr
+	ctx := context.Background()
+	sm, _ := srv.client(dir)
+	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("svc/paged"), SecretString: aws.String("status-initial-value-9f8e7d6c"),
+		Tags: []types.Tag{{Key: aws.String("rotor:kind"), Value: aws.String("password")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: created.ARN,
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(7)}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"svc/paged", "password", "every 7 days", "succeeded", "RotationSucceeded"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the status page lacks %q", want)
+		}
+	}
+	if strings.Contains(string(body), "status-initial-value-9f8e7d6c") {
+		t.Fatal("the status page shows a value")
+	}
+}
+
+func TestUINeedsMetricsListen(t *testing.T) {
+	_, stderr, code := runIn(t, testEnv(t.TempDir()), "", "server", "--listen", "127.0.0.1:0", "--ui")
+	if code != ExitUsage || !strings.Contains(stderr, "--metrics-listen") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestBasicAuth(t *testing.T) {
+	h := basicAuth("AKIDEXAMPLE", "secret-key-example-123", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	for _, c := range []struct {
+		user, pw string
+		set      bool
+		want     int
+	}{{"", "", false, 401}, {"AKIDEXAMPLE", "wrong", true, 401}, {"other", "secret-key-example-123", true, 401}, {"AKIDEXAMPLE", "secret-key-example-123", true, 200}} {
+		req := httptest.NewRequest("GET", "/", nil)
+		if c.set {
+			req.SetBasicAuth(c.user, c.pw)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("user %q: %d, want %d", c.user, rec.Code, c.want)
+		}
+		if strings.Contains(rec.Body.String(), "secret-key-example-123") {
+			t.Fatal("the answer holds the key")
+		}
 	}
 }

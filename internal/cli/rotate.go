@@ -320,6 +320,16 @@ func (r *runner) rotateDue(all bool, o rotator.Options, wait time.Duration, sche
 		if err != nil {
 			return err
 		}
+		if !all {
+			// A kind whose credentials expire (ecr) refreshes them when
+			// they near their expiry, not on every pass.
+			if until, fresh, err := eng.FreshUntil(ctx, before, o); err != nil {
+				return err
+			} else if fresh {
+				r.log.Debug("not due: the credentials are fresh", "secret", before.Name, "refresh_at", until.UTC().Format(time.RFC3339))
+				return scheduler.ErrNotDue
+			}
+		}
 		rot, err := rr.rotate(eng, before, engine.RotateInput{SecretID: d.ARN, Options: o, Wait: wait})
 		if err != nil {
 			return err
@@ -330,7 +340,7 @@ func (r *runner) rotateDue(all bool, o rotator.Options, wait time.Duration, sche
 		return nil
 	}
 	if sched == nil {
-		sched = scheduler.New(scheduler.Config{Store: st, Concurrency: 1, Now: r.now, Log: r.log})
+		sched = scheduler.New(scheduler.Config{Store: st, Concurrency: 1, Now: r.now, Log: r.log, Later: r.rotatesLater})
 	}
 	type failed struct {
 		name string
@@ -365,6 +375,18 @@ func (r *runner) rotateDue(all bool, o rotator.Options, wait time.Duration, sche
 		return j, &batchError{errs: errs, total: n}
 	}
 	return j, nil
+}
+
+// rotatesLater: a pass rotates secrets of kinds that read other secrets
+// (ecr's key-secret) after the others, so that they read what those
+// rotations made current.
+func (r *runner) rotatesLater(d *store.Description) bool {
+	kind, ok := d.Tag(rotator.TagKind)
+	if !ok {
+		kind = rotator.FromEnv(r.app.Env)[rotator.OptKind]
+	}
+	k, err := r.registry().Lookup(kind)
+	return err == nil && k.After
 }
 
 // batchError is the failures of a batch: each is reported on its own line.

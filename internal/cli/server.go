@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/scheduler"
 	"github.com/rotorhq/rotor/internal/smapi"
+	"github.com/rotorhq/rotor/internal/statuspage"
 	"github.com/rotorhq/rotor/internal/store"
 )
 
@@ -27,7 +29,7 @@ const shutdownTimeout = 10 * time.Second
 func serverCmd() *command {
 	return &command{
 		name:    "server",
-		usage:   "[--listen ADDR] [--allow-remote] [--region R] [--check-interval D] [--print-credentials]",
+		usage:   "[--listen ADDR] [--allow-remote] [--region R] [--check-interval D] [--metrics-listen ADDR [--ui]] [--print-credentials]",
 		summary: "Serve the Secrets Manager API over the store, and run scheduled rotations.",
 		logInfo: true,
 		help: `
@@ -53,7 +55,13 @@ rotate --due does. SIGINT or SIGTERM stops it gracefully.
 rotor_rotations_total{kind,outcome}, rotor_step_duration_seconds{kind,step,
 outcome}, rotor_revocations_total{kind,outcome}, and for each secret with
 rotation enabled its last and next rotation times, the revocations still
-due and whether a rotation is incomplete; never a value.
+due and whether a rotation is incomplete; never a value. With --ui the
+same address serves a read-only status page at /: every secret with its
+kind, staging labels, last and next rotation, the outcome of its last
+attempt and the revocations due, and a timeline of recent rotations and
+failures (plain HTML, no JavaScript). On an address other machines can
+reach (--allow-remote), both want HTTP basic auth with the server's access
+key id and secret access key.
 
 The server listens on loopback only unless --allow-remote: anyone who can
 reach it with the key reads every secret; put TLS in front of a remote one.`,
@@ -64,6 +72,7 @@ a line when listening: {"Endpoint", "Region", "AccessKeyId", "CredentialsFile", 
 			"rotor server",
 			"eval \"$(rotor server --print-credentials)\" && aws secretsmanager list-secrets",
 			"rotor server --listen 127.0.0.1:9000 --check-interval 5m",
+			"rotor server --metrics-listen 127.0.0.1:9090 --ui",
 		},
 		args: maxArgs(0),
 		setup: func(fs *flag.FlagSet) func(*runner, []string) error {
@@ -73,6 +82,7 @@ a line when listening: {"Endpoint", "Region", "AccessKeyId", "CredentialsFile", 
 			fs.StringVar(&o.region, "region", smapi.DefaultRegion, "the region `R` requests are signed for")
 			fs.DurationVar(&o.interval, "check-interval", time.Minute, "how often `D` to look for secrets due for rotation; 0 turns scheduled rotation off")
 			fs.StringVar(&o.metrics, "metrics-listen", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics; off when empty; loopback only unless --allow-remote")
+			fs.BoolVar(&o.ui, "ui", false, "serve a read-only status page at / on the --metrics-listen address")
 			fs.IntVar(&o.concurrency, "concurrency", scheduler.DefaultConcurrency, "how many scheduled rotations `N` run at once")
 			fs.BoolVar(&o.printCreds, "print-credentials", false, "print the access key and secret key as shell exports, and exit")
 			return func(r *runner, _ []string) error { return r.server(o) }
@@ -87,7 +97,33 @@ type serverOptions struct {
 	interval    time.Duration
 	concurrency int
 	metrics     string
+	ui          bool
 	printCreds  bool
+	// leader reports whether this replica runs the schedule (with
+	// --leader-elect), for the status page.
+	leader func() (bool, string)
+}
+
+// uiEvents is how many audit events the status page's timeline keeps.
+const uiEvents = 2000
+
+func isLoopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
+}
+
+// basicAuth lets through requests whose basic auth is user:password,
+// compared in constant time.
+func basicAuth(user, password string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(user)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="rotor", charset="UTF-8"`)
+			http.Error(w, "authenticate with the server's access key id and secret access key", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 type serverJSON struct {
@@ -126,6 +162,9 @@ func (r *runner) server(o *serverOptions) error {
 			return usagef("--metrics-listen: %s", strings.TrimPrefix(userMessage(err), "the --listen address"))
 		}
 	}
+	if o.ui && o.metrics == "" {
+		return usagef("--ui serves the status page on the --metrics-listen address: give --metrics-listen too")
+	}
 	if o.concurrency < 1 {
 		return usagef("--concurrency must be at least 1")
 	}
@@ -156,7 +195,19 @@ func (r *runner) server(o *serverOptions) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", m.Handler())
-		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		if o.ui {
+			ring := audit.NewRing(uiEvents)
+			r.auditTo = audit.Tee(r.auditTo, ring.Sink())
+			page := statuspage.Handler(statuspage.Config{Store: st, Events: ring, Now: r.now, Log: r.log, Leader: o.leader})
+			mux.Handle("/", page)
+		}
+		var h http.Handler = mux
+		if !isLoopback(mln.Addr()) {
+			// Reachable from other machines (--allow-remote): the page and
+			// the metrics want the server's own key, as HTTP basic auth.
+			h = basicAuth(creds.AccessKeyID, creds.SecretAccessKey, mux)
+		}
+		metricsSrv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelError)}
 		go func() {
 			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -165,6 +216,9 @@ func (r *runner) server(o *serverOptions) error {
 		}()
 		defer metricsSrv.Close()
 		r.log.Info("serving Prometheus metrics", "endpoint", "http://"+mln.Addr().String()+"/metrics")
+		if o.ui {
+			r.log.Info("serving the status page", "endpoint", "http://"+mln.Addr().String()+"/")
+		}
 		if r.app.MetricsListening != nil {
 			r.app.MetricsListening(mln.Addr().String())
 		}
@@ -304,7 +358,7 @@ func (r *runner) schedule(ctx context.Context, interval time.Duration, concurren
 		r.log.Error("scheduled rotations", "error", err)
 		return
 	}
-	sched := scheduler.New(scheduler.Config{Store: st, Concurrency: concurrency, BackoffFirst: interval, BackoffMax: time.Hour, Now: r.now, Log: r.log})
+	sched := scheduler.New(scheduler.Config{Store: st, Concurrency: concurrency, BackoffFirst: interval, BackoffMax: time.Hour, Now: r.now, Log: r.log, Later: r.rotatesLater})
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

@@ -1,6 +1,10 @@
 package rotator
 
-import "github.com/rotorhq/rotor/internal/secret"
+import (
+	"time"
+
+	"github.com/rotorhq/rotor/internal/secret"
+)
 
 // Capabilities tell the engine which work a kind needs, so that it makes no
 // store call whose answer the kind ignores. A Rotator that does not implement
@@ -45,4 +49,12 @@ func CapabilitiesOf(r Rotator) Capabilities {
 // It returns "" for a value it cannot read.
 type Identifier interface {
 	CredentialID(v secret.Value) string
+}
+
+// Refresher is implemented by kinds whose credentials expire (ECR's 12-hour
+// tokens): a secret of such a kind without a rotation schedule is due when
+// RefreshAt of its current value has passed, instead of on every pass.
+// RefreshAt is zero for a value it cannot read, which is due at once.
+type Refresher interface {
+	RefreshAt(v secret.Value) time.Time
 }

@@ -87,6 +87,11 @@ type Kind struct {
 	// to call for this kind (rotor policy); nil means nothing beyond the
 	// Secrets Manager calls every rotation makes.
 	Permissions Permissions
+	// After: a pass over many secrets (rotate --due, the server's
+	// scheduler) rotates secrets of this kind after all the others,
+	// because they read other secrets' values (ecr's key-secret, which
+	// rotor may rotate in the same pass).
+	After bool
 }
 
 // Registry maps kind names to kinds. It is a value built in main and passed

@@ -48,6 +48,9 @@ type Config struct {
 	BackoffFirst, BackoffMax time.Duration
 	Now                      func() time.Time
 	Log                      *slog.Logger
+	// Later, when set, picks the due secrets a pass rotates after all the
+	// others (see PassWith).
+	Later func(d *store.Description) bool
 }
 
 // Scheduler runs due rotations. It is safe for concurrent use, but passes
@@ -113,11 +116,21 @@ func (s *Scheduler) Pass(ctx context.Context, all bool, report func(Result)) (st
 	return s.PassWith(ctx, all, s.cfg.Rotate, report)
 }
 
+// ErrNotDue is what a RotateFunc returns for a secret it finds is not due
+// after all (a kind whose credential is still fresh): the pass neither
+// counts nor reports it.
+var ErrNotDue = errors.New("not due")
+
 // PassWith is Pass with rotate in place of Config.Rotate.
+//
+// Secrets for which Config.Later is true are rotated after every other
+// rotation of the pass has ended, so that they see what those rotations
+// wrote (a kind that reads another secret's value).
 func (s *Scheduler) PassWith(ctx context.Context, all bool, rotate RotateFunc, report func(Result)) (started int, err error) {
 	sem := make(chan struct{}, s.cfg.Concurrency)
 	var wg sync.WaitGroup
-	var mu sync.Mutex // serialises report
+	var mu sync.Mutex // serialises report and guards notDue
+	notDue := 0
 	emit := func(r Result) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -125,12 +138,49 @@ func (s *Scheduler) PassWith(ctx context.Context, all bool, rotate RotateFunc, r
 			report(r)
 		}
 	}
-	defer wg.Wait()
+	launch := func(d store.Description, now time.Time) {
+		if ctx.Err() != nil {
+			emit(Result{Name: d.Name, ARN: d.ARN, Err: errors.New("interrupted before it started"), Skipped: true})
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			emit(Result{Name: d.Name, ARN: d.ARN, Err: errors.New("interrupted before it started"), Skipped: true})
+			return
+		}
+		started++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			err := safely(ctx, rotate, &d)
+			if errors.Is(err, ErrNotDue) {
+				mu.Lock()
+				notDue++
+				mu.Unlock()
+				return
+			}
+			s.retry.record(d.ARN, now, err)
+			emit(Result{Name: d.Name, ARN: d.ARN, Err: err})
+		}()
+	}
+	type deferred struct {
+		d   store.Description
+		now time.Time
+	}
+	var later []deferred
+	finish := func() int {
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		return started - notDue
+	}
 	in := store.ListSecretsInput{MaxResults: pageSize}
 	for {
 		page, err := s.cfg.Store.ListSecrets(ctx, in)
 		if err != nil {
-			return started, fmt.Errorf("list secrets to rotate: %w", err)
+			return finish(), fmt.Errorf("list secrets to rotate: %w", err)
 		}
 		// The time after the listing: a store may compute a secret's next
 		// rotation date as it lists it (the kube store makes a secret
@@ -141,31 +191,22 @@ func (s *Scheduler) PassWith(ctx context.Context, all bool, rotate RotateFunc, r
 			if !d.RotationEnabled || (!all && !IsDue(&d, now)) || !s.retry.allow(d.ARN, now) {
 				continue
 			}
-			if ctx.Err() != nil {
-				emit(Result{Name: d.Name, ARN: d.ARN, Err: errors.New("interrupted before it started"), Skipped: true})
+			if s.cfg.Later != nil && s.cfg.Later(&d) {
+				later = append(later, deferred{d, now})
 				continue
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				emit(Result{Name: d.Name, ARN: d.ARN, Err: errors.New("interrupted before it started"), Skipped: true})
-				continue
-			}
-			started++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				err := safely(ctx, rotate, &d)
-				s.retry.record(d.ARN, now, err)
-				emit(Result{Name: d.Name, ARN: d.ARN, Err: err})
-			}()
+			launch(d, now)
 		}
 		if page.NextToken == "" {
-			return started, nil
+			break
 		}
 		in.NextToken = page.NextToken
 	}
+	wg.Wait()
+	for _, l := range later {
+		launch(l.d, l.now)
+	}
+	return finish(), nil
 }
 
 // rotate runs one rotation; a panic (a bug in a kind) fails that rotation

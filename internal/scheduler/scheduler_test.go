@@ -228,3 +228,43 @@ func TestPassCancelled(t *testing.T) {
 		t.Errorf("started %d, done %d, skipped %d; want 1, 1, 4", n, done, skipped)
 	}
 }
+
+// TestLaterAndNotDue: secrets Later picks rotate after every other one has
+// ended; a rotation that answers ErrNotDue is neither counted nor reported.
+func TestLaterAndNotDue(t *testing.T) {
+	f := newFleet(t, 6)
+	var mu sync.Mutex
+	var order []string
+	rotate := func(ctx context.Context, d *store.Description) error {
+		if strings.HasSuffix(d.Name, "5") {
+			return scheduler.ErrNotDue
+		}
+		mu.Lock()
+		order = append(order, d.Name)
+		mu.Unlock()
+		return f.rotate(ctx, d)
+	}
+	s := scheduler.New(scheduler.Config{Store: f.st, Concurrency: 3, Now: later(31 * 24 * time.Hour),
+		Later: func(d *store.Description) bool { return d.Name == "fleet/00000" || d.Name == "fleet/00001" }})
+	var reported []string
+	n, err := s.PassWith(t.Context(), false, rotate, func(r scheduler.Result) {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Name, r.Err)
+		}
+		reported = append(reported, r.Name)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 || len(reported) != 5 {
+		t.Fatalf("started %d, reported %v; want 5 (the not-due one neither counted nor reported)", n, reported)
+	}
+	if len(order) != 5 {
+		t.Fatalf("rotated %v", order)
+	}
+	for _, name := range order[:3] {
+		if name == "fleet/00000" || name == "fleet/00001" {
+			t.Fatalf("order %v: a Later secret rotated before the others ended", order)
+		}
+	}
+}

@@ -34,7 +34,8 @@
 // Secrets Manager name (upper case, "/", "_", …) is kept in a Secret whose
 // name is the name lowered, with other characters replaced by "-", and a
 // hash of the name appended; the annotation rotor.io/name records the
-// original.
+// original. An id namespace/name with the store's namespace is the Secret
+// name, as kubectl writes it (see names.go); the store reads one namespace.
 //
 // # Options
 //

@@ -20,7 +20,7 @@ const (
 // RotationFailed (type Warning) with the error. Messages name versions and
 // errors, never a value. A Secret that is gone gets no Event.
 func (s *Store) RecordRotation(ctx context.Context, secretID, message string, failure error) error {
-	obj := ObjectName(nameOf(secretID))
+	obj := ObjectName(nameOf(s.canon(secretID)))
 	sec, err := s.b.secrets().Get(ctx, obj, metav1.GetOptions{})
 	if err != nil {
 		return apiError("read Secret "+s.b.ns+"/"+obj, err)

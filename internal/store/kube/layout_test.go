@@ -149,3 +149,57 @@ func TestRotationLock(t *testing.T) {
 	}
 	unlock3()
 }
+
+// TestNamespacedName: namespace/name with the store's namespace is the
+// Secret name, as kubectl writes it; another namespace's is not found, and
+// the error says to pass --namespace; other names with "/" are path names.
+func TestNamespacedName(t *testing.T) {
+	srv := kubetest.Need(t)
+	ns := srv.Namespace(t, "names")
+	admin := srv.Client(t)
+	s, err := kube.New(kube.Config{Client: admin, Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	v := secret.New("pw-names-12345678")
+	ref, err := s.CreateSecret(ctx, store.CreateSecretInput{Name: ns + "/app", Value: &v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ref.Name != "app" {
+		t.Errorf("created %q, want the Secret's name app", ref.Name)
+	}
+	if _, err := admin.CoreV1().Secrets(ns).Get(ctx, "app", metav1.GetOptions{}); err != nil {
+		t.Fatalf("the Secret app: %v", err)
+	}
+	for _, id := range []string{"app", ns + "/app", ref.ARN} {
+		got, err := s.GetSecretValue(ctx, store.GetSecretValueInput{SecretID: id})
+		if err != nil || got.Value.Text() != "pw-names-12345678" {
+			t.Errorf("GetSecretValue(%q): %v", id, err)
+		}
+	}
+	if err := s.TagResource(ctx, ns+"/app", []store.Tag{{Key: "team", Value: "a"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.DescribeSecret(ctx, "kube-system/app")
+	if store.CodeOf(err) != store.ErrNotFound || !strings.Contains(err.Error(), "--namespace kube-system") {
+		t.Errorf("another namespace's Secret: %v, want not found saying to pass --namespace kube-system", err)
+	}
+	// A path name is a secret of its own, in the store's namespace.
+	if _, err := s.CreateSecret(ctx, store.CreateSecretInput{Name: "team/app", Value: &v}); err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.DescribeSecret(ctx, "team/app")
+	if err != nil || d.Name != "team/app" {
+		t.Fatalf("path name team/app: %+v, %v", d, err)
+	}
+	unlock, err := s.LockRotation(ctx, ns+"/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if _, err := admin.CoordinationV1().Leases(ns).Get(ctx, "app"+kube.LeaseSuffix, metav1.GetOptions{}); err != nil {
+		t.Errorf("the rotation lock of %s/app: %v", ns, err)
+	}
+}

@@ -31,6 +31,7 @@ var _ store.RotationLocker = (*Store)(nil)
 // store.ErrRotationInProgress; a lease its holder stopped renewing for
 // LeaseDuration (the holder died) is taken over.
 func (s *Store) LockRotation(ctx context.Context, secretID string) (func(), error) {
+	secretID = s.canon(secretID)
 	unlockLocal, err := s.Store.LockRotation(ctx, secretID)
 	if err != nil {
 		return nil, err

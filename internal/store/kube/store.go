@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +40,15 @@ const (
 	// LabelSeed is the IAM key rotation tool's label: kind iam-access-key,
 	// auth=self.
 	LabelSeed = "aws-rotate-key"
+	// LabelECRSeed, AnnotationECRSecret, AnnotationECRRegion and
+	// AnnotationECRExpiresAt are those of the ECR half of the same tool: a
+	// kubernetes.io/dockerconfigjson Secret labelled aws-ecr-updater=true
+	// is kind ecr, called with the IAM key of the Secret its annotation
+	// names, in its region; rotor writes the tokens' expiry back.
+	LabelECRSeed           = "aws-ecr-updater"
+	AnnotationECRSecret    = "aws-ecr-updater/secret"
+	AnnotationECRRegion    = "aws-ecr-updater/region"
+	AnnotationECRExpiresAt = "aws-ecr-updater/expires-at"
 	// StateSuffix ends a companion Secret's name.
 	StateSuffix = ".rotor"
 	// stateKey is the companion's data key.
@@ -280,7 +291,7 @@ func (b *backend) record(ctx context.Context, sec, st *corev1.Secret) (local.Rec
 // Secrets, whose rotation is what rotor was told through its commands.
 func rotationOf(sec *corev1.Secret) (*store.RotationRules, error) {
 	_, kind := sec.Annotations[AnnotationPrefix+"kind"]
-	if !kind && sec.Labels[LabelSeed] != "true" {
+	if !kind && sec.Labels[LabelSeed] != "true" && sec.Labels[LabelECRSeed] != "true" {
 		return nil, nil
 	}
 	rules := &store.RotationRules{}
@@ -295,7 +306,7 @@ func rotationOf(sec *corev1.Secret) (*store.RotationRules, error) {
 
 // recognised reports whether rotor manages a Secret that has no companion.
 func (b *backend) recognised(sec *corev1.Secret) bool {
-	if sec.Labels[LabelSeed] == "true" {
+	if sec.Labels[LabelSeed] == "true" || sec.Labels[LabelECRSeed] == "true" {
 		return true
 	}
 	_, kind := sec.Annotations[AnnotationPrefix+"kind"]
@@ -344,11 +355,22 @@ func overlay(sec *corev1.Secret) []store.Tag {
 		tags = append(tags, store.Tag{Key: "rotor:" + opt, Value: v})
 		have[opt] = true
 	}
-	if sec.Labels[LabelSeed] == "true" {
-		for opt, v := range map[string]string{"kind": "iam-access-key", "auth": "self", "user-from": "key"} {
-			if !have[opt] {
-				tags = append(tags, store.Tag{Key: "rotor:" + opt, Value: v})
-			}
+	var seed map[string]string
+	switch {
+	case sec.Labels[LabelSeed] == "true":
+		seed = map[string]string{"kind": "iam-access-key", "auth": "self", "user-from": "key"}
+	case sec.Labels[LabelECRSeed] == "true":
+		seed = map[string]string{"kind": "ecr"}
+		if v := sec.Annotations[AnnotationECRSecret]; v != "" {
+			seed["key-secret"] = v
+		}
+		if v := sec.Annotations[AnnotationECRRegion]; v != "" {
+			seed["region"] = v
+		}
+	}
+	for _, opt := range slices.Sorted(maps.Keys(seed)) {
+		if !have[opt] {
+			tags = append(tags, store.Tag{Key: "rotor:" + opt, Value: seed[opt]})
 		}
 	}
 	return tags

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
@@ -49,11 +50,41 @@ func dataOf(value secret.Value, key string) map[string][]byte {
 	return data
 }
 
+// dataKeyOf is the one data key that holds a Secret's whole value, or ""
+// for one key per field: the annotation rotor.io/data-key, else
+// .dockerconfigjson for a Secret of type kubernetes.io/dockerconfigjson
+// (what the kubelet reads as imagePullSecrets).
+func dataKeyOf(sec *corev1.Secret) string {
+	if k := sec.Annotations[AnnotationDataKey]; k != "" {
+		return k
+	}
+	if sec.Type == corev1.SecretTypeDockerConfigJson {
+		return corev1.DockerConfigJsonKey
+	}
+	return ""
+}
+
+// expiresAt is the top-level "expires_at" (RFC 3339) of a JSON value, the
+// expiry of credentials that expire (ecr, jfrog); zero when none.
+func expiresAt(v *secret.Value) time.Time {
+	var head struct {
+		ExpiresAt string `json:"expires_at"`
+	}
+	if v == nil || v.IsBinary() || json.Unmarshal(v.Bytes(), &head) != nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, head.ExpiresAt)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
 // valueOf reads the value of a Secret rotor adopts: the value of the
 // rotor.io/data-key key, or of a lone "value" key, or the JSON object of
 // every data key. It is nil when the Secret has no data.
 func valueOf(sec *corev1.Secret) (*secret.Value, error) {
-	key := sec.Annotations[AnnotationDataKey]
+	key := dataKeyOf(sec)
 	if key == "" && len(sec.Data) == 1 && sec.Data[defaultDataKey] != nil {
 		key = defaultDataKey
 	}
@@ -91,7 +122,7 @@ func valueOf(sec *corev1.Secret) (*secret.Value, error) {
 // rotor.io/ annotations.
 func project(sec *corev1.Secret, v local.View) error {
 	if v.Current != nil {
-		sec.Data = dataOf(*v.Current, sec.Annotations[AnnotationDataKey])
+		sec.Data = dataOf(*v.Current, dataKeyOf(sec))
 	} else {
 		sec.Data = nil
 	}
@@ -115,6 +146,11 @@ func project(sec *corev1.Secret, v local.View) error {
 			continue
 		}
 		ann[k] = t.Value
+	}
+	if sec.Labels[LabelECRSeed] == "true" {
+		if exp := expiresAt(v.Current); !exp.IsZero() {
+			ann[AnnotationECRExpiresAt] = exp.UTC().Format(time.RFC3339)
+		}
 	}
 	if v.CurrentID != "" {
 		ann[AnnotationVersion] = v.CurrentID

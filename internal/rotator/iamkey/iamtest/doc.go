@@ -16,6 +16,8 @@
 // arn:aws:iam::*:user/${aws:username}.
 //
 // FailNext and FailNextAfter inject faults; Keys and Calls let tests inspect
-// the state. IAM and STS share one URL: the request's Action and Version
+// the state. ECR's GetAuthorizationToken with HTTPS registries whose /v2/
+// checks the tokens (ecr.go), and STS AssumeRoleWithWebIdentity for IRSA
+// (webidentity.go), are served too. IAM and STS share one URL: the request's Action and Version
 // select the service, and the signature's credential scope must name it.
 package iamtest

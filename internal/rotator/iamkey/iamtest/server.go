@@ -28,6 +28,9 @@ type Config struct {
 	MaxSkew time.Duration
 	// Rand is the source of key ids and secrets; crypto/rand when nil.
 	Rand io.Reader
+	// TokenTTL is how long an ECR authorization token is valid;
+	// DefaultTokenTTL (12 hours) when zero.
+	TokenTTL time.Duration
 }
 
 // User describes an IAM user to add with AddUser.
@@ -64,12 +67,18 @@ type Server struct {
 	faults map[string][]fault
 	calls  map[string]int
 	reqSeq int
+
+	registries map[string]*registry // ECR registries by account
+	tokens     map[string]ecrToken  // ECR tokens by password
+
+	webIdentities []webIdentity
 }
 
 type user struct {
 	name, path, id string
 	created        time.Time
 	selfManage     bool
+	ecr            bool // may call ecr:GetAuthorizationToken
 }
 
 // key is an access key, of a user or (user == "") of an admin role session.
@@ -117,6 +126,9 @@ func New(cfg Config) *Server {
 		keys:   map[string]*key{},
 		faults: map[string][]fault{},
 		calls:  map[string]int{},
+
+		registries: map[string]*registry{},
+		tokens:     map[string]ecrToken{},
 	}
 	s.ts = httptest.NewServer(s)
 	s.URL = s.ts.URL
@@ -124,7 +136,7 @@ func New(cfg Config) *Server {
 }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.ts.Close() }
+func (s *Server) Close() { s.ts.Close(); s.closeRegistries() }
 
 // Account returns the account id used in ARNs.
 func (s *Server) Account() string { return s.cfg.Account }

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // The two services and their Query API versions and XML namespaces.
@@ -35,6 +36,8 @@ var serviceOf = map[string]string{
 	"GetAccessKeyLastUsed": svcIAM,
 	"GetUser":              svcIAM,
 	"GetCallerIdentity":    svcSTS,
+
+	"AssumeRoleWithWebIdentity": svcSTS,
 }
 
 // apiError is an AWS error answer: HTTP status, code and message.
@@ -75,6 +78,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, svcIAM, reqID, errorf(http.StatusBadRequest, "MalformedQueryString", "cannot read body"))
 		return
 	}
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecrTargetPrefix) {
+		s.serveECR(w, r, body, reqID)
+		return
+	}
 	params, aerr := parseParams(r, body)
 	action := params.Get("Action")
 	svc := serviceOf[action]
@@ -86,6 +93,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if aerr == nil {
 		aerr = checkAction(action, params.Get("Version"))
+	}
+	if aerr == nil && action == "AssumeRoleWithWebIdentity" {
+		// Unsigned: the web identity token is the credential.
+		result, aerr := s.assumeRoleWithWebIdentity(params)
+		if aerr != nil {
+			writeError(w, svc, reqID, aerr)
+			return
+		}
+		writeResult(w, svc, action, reqID, result)
+		return
 	}
 	var caller *key
 	if aerr == nil {
