@@ -21,6 +21,7 @@ import (
 	"github.com/rotorhq/rotor/internal/smapi"
 	"github.com/rotorhq/rotor/internal/statuspage"
 	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/store/kube"
 )
 
 // shutdownTimeout bounds how long the server waits for requests in flight.
@@ -63,6 +64,12 @@ failures (plain HTML, no JavaScript). On an address other machines can
 reach (--allow-remote), both want HTTP basic auth with the server's access
 key id and secret access key.
 
+--leader-elect (with --store kube) runs several replicas as one: they
+elect the one that runs the schedule on a coordination.k8s.io Lease
+(--leader-lease, in the store's namespace); the others serve the API. When
+the leader dies, another takes the schedule over within
+--leader-lease-duration.
+
 The server listens on loopback only unless --allow-remote: anyone who can
 reach it with the key reads every secret; put TLS in front of a remote one.`,
 		json: `
@@ -84,6 +91,9 @@ a line when listening: {"Endpoint", "Region", "AccessKeyId", "CredentialsFile", 
 			fs.StringVar(&o.metrics, "metrics-listen", "", "serve Prometheus metrics on `ADDR` (host:port) at /metrics; off when empty; loopback only unless --allow-remote")
 			fs.BoolVar(&o.ui, "ui", false, "serve a read-only status page at / on the --metrics-listen address")
 			fs.IntVar(&o.concurrency, "concurrency", scheduler.DefaultConcurrency, "how many scheduled rotations `N` run at once")
+			fs.BoolVar(&o.leaderElect, "leader-elect", false, "with --store kube: replicas elect one to run the schedule, on a Lease; the others serve the API")
+			fs.StringVar(&o.leaseName, "leader-lease", DefaultLeaderLease, "the Lease `NAME` replicas elect their leader on (in the store's namespace)")
+			fs.DurationVar(&o.leaseDuration, "leader-lease-duration", 15*time.Second, "how long `D` a dead leader holds the schedule before another replica takes it")
 			fs.BoolVar(&o.printCreds, "print-credentials", false, "print the access key and secret key as shell exports, and exit")
 			return func(r *runner, _ []string) error { return r.server(o) }
 		},
@@ -99,6 +109,10 @@ type serverOptions struct {
 	metrics     string
 	ui          bool
 	printCreds  bool
+
+	leaderElect   bool
+	leaseName     string
+	leaseDuration time.Duration
 	// leader reports whether this replica runs the schedule (with
 	// --leader-elect), for the status page.
 	leader func() (bool, string)
@@ -165,6 +179,9 @@ func (r *runner) server(o *serverOptions) error {
 	if o.ui && o.metrics == "" {
 		return usagef("--ui serves the status page on the --metrics-listen address: give --metrics-listen too")
 	}
+	if o.leaderElect && o.leaseDuration < time.Second {
+		return usagef("--leader-lease-duration must be at least 1s")
+	}
 	if o.concurrency < 1 {
 		return usagef("--concurrency must be at least 1")
 	}
@@ -184,6 +201,15 @@ func (r *runner) server(o *serverOptions) error {
 	st, err := r.store()
 	if err != nil {
 		return err
+	}
+	var ks *kube.Store
+	elected := &leaderState{}
+	if o.leaderElect {
+		var ok bool
+		if ks, ok = st.(*kube.Store); !ok {
+			return usagef("--leader-elect elects on a Kubernetes Lease: it needs --store kube")
+		}
+		o.leader = elected.get
 	}
 	var metricsSrv *http.Server
 	if o.metrics != "" {
@@ -264,7 +290,14 @@ func (r *runner) server(o *serverOptions) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.schedule(schedCtx, o.interval, o.concurrency)
+			schedule := func(ctx context.Context) { r.schedule(ctx, o.interval, o.concurrency) }
+			if ks != nil {
+				if err := r.runElected(schedCtx, ks, o.leaseName, o.leaseDuration, elected, schedule); err != nil {
+					r.log.Error("scheduled rotations", "error", err)
+				}
+				return
+			}
+			schedule(schedCtx)
 		}()
 	}
 	serveErr := make(chan error, 1)

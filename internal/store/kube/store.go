@@ -519,3 +519,7 @@ func apiError(what string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// Client returns the store's Kubernetes client (for leader election on a
+// Lease in the same namespace).
+func (s *Store) Client() kubernetes.Interface { return s.b.c }
