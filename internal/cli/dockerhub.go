@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rotorhq/rotor/internal/engine"
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/notify"
 	"github.com/rotorhq/rotor/internal/parameter"
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -18,7 +20,7 @@ import (
 // AWS configuration loaded on first need.
 func dockerhubKind(env []string, secrets SecretReader, aws *lazyAWS) rotator.Kind {
 	params := &lazyParameters{aws: aws, env: env}
-	return dockerhub.Kind(dockerhub.Deps{Env: env, Secrets: secrets, Parameters: params})
+	return dockerhub.Kind(dockerhub.Deps{Env: env, Secrets: secrets, Parameters: params, HTTPClient: metrics.HTTPClient("dockerhub", 30*time.Second)})
 }
 
 // lazyParameters is a parameter.Getter that loads the AWS configuration

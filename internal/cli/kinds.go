@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/rotator/database"
 	"github.com/rotorhq/rotor/internal/rotator/ecr"
@@ -37,7 +39,7 @@ func Kinds(env []string, secrets SecretReader) *rotator.Registry {
 		if err != nil {
 			return nil, err
 		}
-		return jfrog.New(jfrog.Deps{Env: env, Secrets: secrets, AWS: cfg}, o)
+		return jfrog.New(jfrog.Deps{Env: env, Secrets: secrets, AWS: cfg, HTTPClient: metrics.HTTPClient("jfrog", 30*time.Second)}, o)
 	}
 	ik := iamkey.Kind(iamkey.Deps{})
 	ik.New = func(o rotator.Options) (rotator.Rotator, error) {
@@ -48,7 +50,7 @@ func Kinds(env []string, secrets SecretReader) *rotator.Registry {
 		return iamkey.New(iamkey.Deps{AWS: cfg}, o)
 	}
 	db := database.Deps{Secrets: secrets}
-	er := ecr.Kind(ecr.Deps{AWS: aws.config, Secrets: secrets})
+	er := ecr.Kind(ecr.Deps{AWS: aws.config, Secrets: secrets, HTTPClient: metrics.HTTPClient("ecr-registry", ecr.DefaultTestTimeout)})
 	return rotator.NewRegistry(password.Kind(), jf, ik, dockerhubKind(env, secrets, aws), database.Postgres(db), database.MySQL(db), er)
 }
 
@@ -64,7 +66,9 @@ func (l *lazyAWS) config() (aws.Config, error) {
 		l.cfg, l.err = config.LoadDefaultConfig(context.Background(), webIdentitySTS())
 		if l.err != nil {
 			l.err = fmt.Errorf("load the AWS configuration (AWS_REGION, credentials): %w", l.err)
+			return
 		}
+		metrics.AWSCalls(&l.cfg)
 	})
 	return l.cfg, l.err
 }

@@ -215,6 +215,13 @@ func (r *runner) server(o *serverOptions) error {
 	if o.metrics != "" {
 		m := metrics.New(st, r.log)
 		r.auditTo = audit.Tee(r.auditTo, m.Sink())
+		m.SetExpiry(func(ctx context.Context, d *store.Description) (time.Time, bool, error) {
+			eng, err := r.engine()
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			return eng.CredentialExpiry(ctx, d)
+		})
 		mln, err := net.Listen("tcp", o.metrics)
 		if err != nil {
 			return fmt.Errorf("listen on %s for metrics: %w: choose another address with --metrics-listen", o.metrics, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/awssm"
 	"github.com/rotorhq/rotor/internal/store/local"
@@ -80,6 +81,7 @@ func openAWS(ctx context.Context, cfg StoreConfig) (store.Store, func() error, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("open AWS Secrets Manager: %w", err)
 	}
+	metrics.AWSCalls(&awsCfg)
 	st, err := awssm.New(awssm.Config{AWS: awsCfg, Logger: cfg.Logger, RemoteRotation: true})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open AWS Secrets Manager: %w", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/rotorhq/rotor/internal/metrics"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/awssm"
 )
@@ -47,6 +48,7 @@ func openStore(ctx context.Context, env map[string]string, logger *slog.Logger) 
 	if err != nil {
 		return nil, fmt.Errorf("secrets manager: %w", err)
 	}
+	metrics.AWSCalls(&awsCfg)
 	st, err := awssm.New(awssm.Config{AWS: awsCfg, Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("secrets manager: %w", err)

@@ -106,6 +106,9 @@ func Run(ctx context.Context, cfg Config) error {
 	// their figures as CloudWatch embedded-metric-format lines.
 	eng := engine.New(engine.Config{Store: st, Kinds: cfg.Kinds, Defaults: defaults, Logger: logger, Notify: cfg.Notify,
 		Audit: audit.Tee(audit.NewWriter(cfg.Stdout).Sink(), metrics.EMFSink(cfg.Stdout))})
+	// Calls to AWS and the kinds' services, as EMF lines too.
+	metrics.OnCall(metrics.EMFCalls(cfg.Stdout, time.Now))
+	defer metrics.OnCall(nil)
 
 	// aws-lambda-go logs a failed invocation's error document with the
 	// standard logger: keep that line pure JSON, on the same stream.

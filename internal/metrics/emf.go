@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/rotorhq/rotor/internal/audit"
 )
@@ -66,6 +67,35 @@ func EMFSink(w io.Writer) audit.Sink {
 		}
 		if len(dims) == 3 {
 			line["Step"] = e.Step
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		_ = enc.Encode(line)
+	}
+}
+
+// EMFCalls returns an OnCall function that writes each external call as an
+// embedded-metric-format line to w: ExternalCalls (Count) by Service and
+// Result, and ExternalCallDuration (Milliseconds) by Service, the figures of
+// rotor_external_calls_total and rotor_external_call_duration_seconds.
+func EMFCalls(w io.Writer, now func() time.Time) func(service, result string, d time.Duration) {
+	var mu sync.Mutex
+	enc := json.NewEncoder(w)
+	return func(service, result string, d time.Duration) {
+		line := map[string]any{
+			"_aws": map[string]any{
+				"Timestamp": now().UnixMilli(),
+				"CloudWatchMetrics": []any{map[string]any{
+					"Namespace":  EMFNamespace,
+					"Dimensions": [][]string{{"Service", "Result"}, {"Service"}},
+					"Metrics": []any{map[string]string{"Name": "ExternalCalls", "Unit": "Count"},
+						map[string]string{"Name": "ExternalCallDuration", "Unit": "Milliseconds"}},
+				}},
+			},
+			"Service":              service,
+			"Result":               result,
+			"ExternalCalls":        1,
+			"ExternalCallDuration": float64(d.Microseconds()) / 1000,
 		}
 		mu.Lock()
 		defer mu.Unlock()

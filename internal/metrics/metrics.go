@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,7 @@ import (
 // Metrics is one process's metrics.
 type Metrics struct {
 	reg         *prometheus.Registry
+	secrets     *secretsCollector
 	rotations   *prometheus.CounterVec
 	steps       *prometheus.HistogramVec
 	revocations *prometheus.CounterVec
@@ -44,15 +46,31 @@ func New(st store.Store, log *slog.Logger) *Metrics {
 		Name: "rotor_revocations_total",
 		Help: "Revocations of old credentials by kind and outcome.",
 	}, []string{"kind", "outcome"})
-	m.reg.MustRegister(m.rotations, m.steps, m.revocations,
+	ext := externalMetrics()
+	m.reg.MustRegister(m.rotations, m.steps, m.revocations, ext.calls, ext.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if st != nil {
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
-		m.reg.MustRegister(&secretsCollector{st: st, log: log})
+		m.secrets = &secretsCollector{st: st, log: log, now: time.Now}
+		m.reg.MustRegister(m.secrets)
 	}
 	return m
+}
+
+// ExpiryFunc returns when the credential a secret's AWSCURRENT holds
+// expires; ok is false when it has no known expiry.
+type ExpiryFunc func(ctx context.Context, d *store.Description) (at time.Time, ok bool, err error)
+
+// SetExpiry has each scrape export rotor_secret_credential_expiry_seconds
+// for the secrets whose credentials expire. Values are read once per
+// version: the expiry is cached until AWSCURRENT moves. Call it before
+// serving.
+func (m *Metrics) SetExpiry(f ExpiryFunc) {
+	if m.secrets != nil {
+		m.secrets.expiry = f
+	}
 }
 
 // Registry is the registry the metrics are in.
@@ -100,14 +118,28 @@ var (
 		"Old credentials of the secret whose revocation is still due.", []string{"secret", "kind"}, nil)
 	descPending = prometheus.NewDesc("rotor_secret_rotation_incomplete",
 		"1 while the secret has an incomplete rotation (AWSPENDING on a version that is not AWSCURRENT).", []string{"secret", "kind"}, nil)
+	descExpiry = prometheus.NewDesc("rotor_secret_credential_expiry_seconds",
+		"Seconds until the credential AWSCURRENT holds expires (negative once expired), for kinds whose credentials carry an expiry (jfrog, ecr).", []string{"secret", "kind"}, nil)
 	descUp = prometheus.NewDesc("rotor_store_up", "1 when the last scrape could list the store.", nil, nil)
 )
 
 // secretsCollector reads every secret with rotation enabled from the store
 // at each scrape, a page at a time.
 type secretsCollector struct {
-	st  store.Store
-	log *slog.Logger
+	st     store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	expiry ExpiryFunc
+
+	mu    sync.Mutex
+	cache map[string]expiryEntry // by ARN
+}
+
+// expiryEntry is a secret's cached credential expiry.
+type expiryEntry struct {
+	version string
+	at      time.Time
+	ok      bool
 }
 
 func (c *secretsCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -115,13 +147,53 @@ func (c *secretsCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descNext
 	ch <- descDue
 	ch <- descPending
+	ch <- descExpiry
 	ch <- descUp
+}
+
+// credentialExpiry is the cached expiry of d's AWSCURRENT credential.
+func (c *secretsCollector) credentialExpiry(ctx context.Context, d *store.Description, seen map[string]bool) (time.Time, bool) {
+	cur := d.VersionWithStage(store.Current)
+	if c.expiry == nil || cur == "" {
+		return time.Time{}, false
+	}
+	seen[d.ARN] = true
+	c.mu.Lock()
+	e, hit := c.cache[d.ARN]
+	c.mu.Unlock()
+	if hit && e.version == cur {
+		return e.at, e.ok
+	}
+	at, ok, err := c.expiry(ctx, d)
+	if err != nil {
+		c.log.Warn("metrics: cannot read the credential's expiry", "secret", d.Name, "error", err)
+		return time.Time{}, false
+	}
+	c.mu.Lock()
+	if c.cache == nil {
+		c.cache = map[string]expiryEntry{}
+	}
+	c.cache[d.ARN] = expiryEntry{version: cur, at: at, ok: ok}
+	c.mu.Unlock()
+	return at, ok
+}
+
+// forget drops the cached expiries of secrets a scrape did not see.
+func (c *secretsCollector) forget(seen map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for arn := range c.cache {
+		if !seen[arn] {
+			delete(c.cache, arn)
+		}
+	}
 }
 
 func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	in := store.ListSecretsInput{MaxResults: 100}
+	seen := map[string]bool{}
 	for {
 		page, err := c.st.ListSecrets(ctx, in)
 		if err != nil {
@@ -149,6 +221,9 @@ func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
 					incomplete = 1
 				}
 				ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, incomplete, d.Name, kind)
+				if at, ok := c.credentialExpiry(ctx, d, seen); ok {
+					ch <- prometheus.MustNewConstMetric(descExpiry, prometheus.GaugeValue, at.Sub(c.now()).Seconds(), d.Name, kind)
+				}
 			}
 		}
 		if page.NextToken == "" {
@@ -156,6 +231,7 @@ func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		in.NextToken = page.NextToken
 	}
+	c.forget(seen)
 	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1)
 }
 

@@ -58,3 +58,11 @@ type Identifier interface {
 type Refresher interface {
 	RefreshAt(v secret.Value) time.Time
 }
+
+// Expirer is implemented by kinds whose credentials carry a known expiry
+// (a JFrog token's, ECR's 12-hour tokens): ExpiresAt is that of the
+// credential v holds, zero when unknown. rotor server exports the time left
+// as a metric.
+type Expirer interface {
+	ExpiresAt(v secret.Value) time.Time
+}

@@ -106,6 +106,7 @@ var (
 	_ rotator.Rotator   = (*Rotator)(nil)
 	_ rotator.Capabler  = (*Rotator)(nil)
 	_ rotator.Refresher = (*Rotator)(nil)
+	_ rotator.Expirer   = (*Rotator)(nil)
 )
 
 var registryIDRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{12}$`) })
@@ -186,6 +187,9 @@ func (r *Rotator) RefreshAt(v secret.Value) time.Time {
 	}
 	return exp.Add(-r.refreshBefore)
 }
+
+// ExpiresAt implements rotator.Expirer: the earliest expiry of v's tokens.
+func (r *Rotator) ExpiresAt(v secret.Value) time.Time { return ExpiresAt(v) }
 
 // ExpiresAt is the expiry recorded in a value of this kind, zero when none.
 func ExpiresAt(v secret.Value) time.Time {

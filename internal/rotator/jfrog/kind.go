@@ -100,10 +100,18 @@ type Rotator struct {
 var (
 	_ rotator.Rotator  = (*Rotator)(nil)
 	_ rotator.Capabler = (*Rotator)(nil)
+	_ rotator.Expirer  = (*Rotator)(nil)
 )
 
-// Capabilities: Create reads the previous version (its sweep of abandoned
-// tokens must spare the AWSPREVIOUS token), and Revoke does real work.
+// ExpiresAt implements rotator.Expirer: the token's expires_at.
+func (r *Rotator) ExpiresAt(v secret.Value) time.Time {
+	val, err := parseValue(v)
+	if err != nil {
+		return time.Time{}
+	}
+	return val.expiry()
+}
+
 // CredentialID names the token a value holds: its id, or the token itself
 // for a value written before ids were stored.
 func (r *Rotator) CredentialID(v secret.Value) string {
@@ -117,6 +125,8 @@ func (r *Rotator) CredentialID(v secret.Value) string {
 	return val.Password
 }
 
+// Capabilities: Create reads the previous version (its sweep of abandoned
+// tokens must spare the AWSPREVIOUS token), and Revoke does real work.
 func (r *Rotator) Capabilities() rotator.Capabilities {
 	return rotator.Capabilities{NeedsPrevious: true, Revokes: true}
 }

@@ -160,14 +160,7 @@ func (s *Server) serveECR(w http.ResponseWriter, r *http.Request, body []byte, r
 		writeJSONError(w, reqID, jsonAuthError(aerr))
 		return
 	}
-	s.mu.Lock()
-	s.calls[action]++
-	var f *fault
-	if q := s.faults[action]; len(q) > 0 {
-		f = &q[0]
-		s.faults[action] = q[1:]
-	}
-	s.mu.Unlock()
+	f := s.takeFault(action)
 	if f != nil && !f.after {
 		writeJSONError(w, reqID, jsonError{statusOf(f.code), f.code, "injected fault for " + action})
 		return

@@ -113,14 +113,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	s.calls[action]++
-	var f *fault
-	if q := s.faults[action]; len(q) > 0 {
-		f = &q[0]
-		s.faults[action] = q[1:]
-	}
-	s.mu.Unlock()
+	f := s.takeFault(action)
 	if f != nil && !f.after {
 		writeError(w, svc, reqID, errorf(statusOf(f.code), f.code, "injected fault for %s", action))
 		return
@@ -135,6 +128,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeResult(w, svc, action, reqID, result)
 	}
+}
+
+// takeFault counts an authenticated call of action and returns the fault
+// queued for it, if any.
+func (s *Server) takeFault(action string) *fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[action]++
+	q := s.faults[action]
+	if len(q) == 0 {
+		return nil
+	}
+	s.faults[action] = q[1:]
+	return &q[0]
 }
 
 func (s *Server) requestID() string {
