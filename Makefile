@@ -54,3 +54,17 @@ lambda-image:
 lambda-clean:
 	rm -rf $(LAMBDA_DIST)
 # ---- end of AWS Lambda packaging ---------------------------------------------
+
+# ---- Container image (scripts/image, deploy/) ---------------------------------
+
+IMAGE_ARCHS ?= amd64,arm64
+IMAGE_TAG   ?= $(VERSION)
+IMAGE_PUSH  ?=
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+.PHONY: image
+
+## image: dist/image (OCI layout) and dist/rotor-image.tar, linux/amd64 and linux/arm64, without Docker; IMAGE_PUSH=REF also pushes
+image:
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./scripts/image -o $(LAMBDA_DIST)/image -tar $(LAMBDA_DIST)/rotor-image.tar \
+	  -arch $(IMAGE_ARCHS) -tag $(IMAGE_TAG) -version $(VERSION) -ldflags "$(LDFLAGS)" $(if $(IMAGE_PUSH),-push $(IMAGE_PUSH))

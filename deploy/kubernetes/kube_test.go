@@ -6,9 +6,7 @@ package kubernetes_test
 import (
 	"bytes"
 
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +19,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8syaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/rotorhq/rotor/internal/cli"
 	"github.com/rotorhq/rotor/internal/kubetest"
@@ -122,34 +119,8 @@ func newCluster(t *testing.T) *cluster {
 	if _, err := c.admin.RbacV1().RoleBindings(c.ns).Create(ctx, &rb, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := srv.ServiceAccountConfig(ctx, c.ns, sa.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.kubeconfig = writeKubeconfig(t, cfg, c.ns)
+	c.kubeconfig = srv.ServiceAccountKubeconfig(t, c.ns, sa.Name)
 	return c
-}
-
-func writeKubeconfig(t *testing.T, cfg *rest.Config, ns string) string {
-	t.Helper()
-	kc := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: test
-  cluster: {server: %q, certificate-authority: %q}
-users:
-- name: rotor
-  user: {token: %q}
-contexts:
-- name: test
-  context: {cluster: test, user: rotor, namespace: %q}
-current-context: test
-`, cfg.Host, cfg.CAFile, cfg.BearerToken, ns)
-	p := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // iamServer is a local IAM/STS server with the user svc, who may rotate

@@ -361,6 +361,35 @@ func (s *Server) ServiceAccountConfig(ctx context.Context, ns, name string) (*re
 	return cfg, nil
 }
 
+// ServiceAccountKubeconfig writes a kubeconfig file that authenticates as
+// the service account ns/name (created if needed, see ServiceAccountConfig)
+// with ns as its namespace, removed when the test ends.
+func (s *Server) ServiceAccountKubeconfig(t testing.TB, ns, name string) string {
+	t.Helper()
+	cfg, err := s.ServiceAccountConfig(t.Context(), ns, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: kubetest
+  cluster: {server: %q, certificate-authority: %q}
+users:
+- name: %q
+  user: {token: %q}
+contexts:
+- name: kubetest
+  context: {cluster: kubetest, user: %q, namespace: %q}
+current-context: kubetest
+`, cfg.Host, cfg.CAFile, name, cfg.BearerToken, name, ns)
+	p := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // freePorts returns n loopback ports that were free a moment ago.
 func freePorts(n int) ([]int, error) {
 	var ls []net.Listener
