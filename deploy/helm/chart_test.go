@@ -469,6 +469,59 @@ func TestServerValues(t *testing.T) {
 	}
 }
 
+// TestLeaderElection: more than one server replica elects a scheduler
+// (rotor server --leader-elect on the Lease of the values), and the Role
+// grants what client-go's leader election does with that Lease; one replica
+// does not elect unless asked to.
+func TestLeaderElection(t *testing.T) {
+	flags := func(vals map[string]any) []string {
+		t.Helper()
+		o := mustRender(t, "rotation", vals)
+		if !granted(o.role.Rules, "coordination.k8s.io", "leases", "get") ||
+			!granted(o.role.Rules, "coordination.k8s.io", "leases", "create") ||
+			!granted(o.role.Rules, "coordination.k8s.io", "leases", "update") {
+			t.Errorf("the Role %+v does not grant leases get, create, update", o.role.Rules)
+		}
+		var out []string
+		for _, a := range o.deployment.Spec.Template.Spec.Containers[0].Args {
+			if strings.HasPrefix(a, "--leader-") {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	with := func(server map[string]any) map[string]any {
+		v := serverValues()
+		for k, x := range server {
+			v["server"].(map[string]any)[k] = x
+		}
+		return v
+	}
+	def := []string{"--leader-elect", "--leader-lease=rotor-scheduler", "--leader-lease-duration=15s"}
+	for _, tc := range []struct {
+		name   string
+		server map[string]any
+		want   []string
+	}{
+		{"one replica", nil, nil},
+		{"two replicas", map[string]any{"replicas": 2}, def},
+		{"one replica, asked", map[string]any{"leaderElection": map[string]any{"enabled": true}}, def},
+		{"three replicas, another lease", map[string]any{"replicas": 3,
+			"leaderElection": map[string]any{"lease": "payments-scheduler", "leaseDuration": "30s"}},
+			[]string{"--leader-elect", "--leader-lease=payments-scheduler", "--leader-lease-duration=30s"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := flags(with(tc.server)); !slices.Equal(got, tc.want) {
+				t.Errorf("leader flags %q, want %q", got, tc.want)
+			}
+		})
+	}
+	_, err := render(t, "rotation", with(map[string]any{"replicas": 2, "leaderElection": map[string]any{"enabled": false}}))
+	if err == nil || !strings.Contains(err.Error(), "server.leaderElection.enabled is false") {
+		t.Errorf("two replicas without leader election: %v, want an error saying so", err)
+	}
+}
+
 // TestBadValues: values the chart cannot honour fail the rendering, saying
 // which.
 func TestBadValues(t *testing.T) {
