@@ -82,15 +82,10 @@ func setAccess(r *record, id string, day time.Time) {
 	}
 }
 
-// reapplyAccess sets the noted dates again on records that s.db got anew
-// from the file (written by another process, or reloaded).
-func (s *Store) reapplyAccess() {
-	for arn, n := range s.access {
-		r := s.db.byARN[arn]
-		if r == nil {
-			delete(s.access, arn)
-			continue
-		}
+// noteLoaded sets the noted dates on a record a group of a file store
+// reads from the file.
+func (s *Store) noteLoaded(r *record) {
+	if n := s.access[r.ARN]; n != nil {
 		setAccess(r, "", n.day)
 		for id, day := range n.versions {
 			setAccess(r, id, day)
@@ -110,7 +105,10 @@ func (s *Store) accessChanges(changes []change) []change {
 		written[c.arn] = true
 	}
 	for _, arn := range slices.Sorted(maps.Keys(s.access)) {
-		if r := s.db.byARN[arn]; r != nil && !written[arn] {
+		if written[arn] {
+			continue
+		}
+		if r := s.db.lookup(arn); r != nil {
 			changes = append(changes, change{arn: arn, rec: r})
 		}
 	}

@@ -26,10 +26,10 @@ func TestAccessDateWithoutWrite(t *testing.T) {
 	mustCreate(t, a, "k", "v")
 	mustCreate(t, a, "other", "v")
 	describe(t, b, "k") // b is up to date
-	size, syncs := fileSize(t, a.Path()), a.file.datasyncs
+	size, syncs := fileSize(t, a.Path()), a.file.commits
 	mustValue(t, a, "k")
-	if got := a.file.datasyncs - syncs; got != 0 {
-		t.Errorf("GetSecretValue made %d fdatasyncs, want none", got)
+	if got := a.file.commits - syncs; got != 0 {
+		t.Errorf("GetSecretValue made %d commits, want none", got)
 	}
 	if got := fileSize(t, a.Path()); got != size {
 		t.Errorf("GetSecretValue wrote %d bytes, want none", got-size)
@@ -41,12 +41,12 @@ func TestAccessDateWithoutWrite(t *testing.T) {
 		t.Errorf("another store sees LastAccessedDate %v before any write", d.LastAccessedDate)
 	}
 	// The next write carries it, with no sync of its own.
-	syncs = a.file.datasyncs
+	syncs = a.file.commits
 	if err := a.TagResource(t.Context(), "other", []store.Tag{{Key: "t", Value: "1"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := a.file.datasyncs - syncs; got != 1 {
-		t.Errorf("the write after a read made %d fdatasyncs, want 1", got)
+	if got := a.file.commits - syncs; got != 1 {
+		t.Errorf("the write after a read made %d commits, want 1", got)
 	}
 	d := describe(t, b, "k")
 	if d.LastAccessedDate.IsZero() {

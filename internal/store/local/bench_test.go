@@ -17,29 +17,36 @@ func benchStores(b *testing.B, fn func(b *testing.B, s *Store)) {
 	b.Run("file", func(b *testing.B) { fn(b, openWith(b, Config{})) })
 }
 
-// seed fills s with n secrets of one version each, writing a file store
-// once, compacted, instead of once per secret.
-func seed(b *testing.B, s *Store, n int) {
-	b.Helper()
-	tx := &txn{db: s.db, now: s.now()}
+// seed fills an empty store with n secrets of one version each, writing a
+// store file in one go instead of once per secret.
+func seed(tb testing.TB, s *Store, n int) {
+	tb.Helper()
+	now := s.now().UTC()
+	recs := make([]*record, n)
 	for i := range n {
 		name := fmt.Sprintf("bench/secret-%05d", i)
-		arn, err := s.arn(s.db, name)
-		if err != nil {
-			b.Fatal(err)
-		}
-		s.db.seq++
+		arn := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%06d", s.region, s.account, name, i%1000000)
 		tok, _ := s.newToken()
-		v := &version{ID: tok, Stages: []string{store.Current}, Created: tx.now}
+		v := &version{ID: tok, Stages: []string{store.Current}, Created: now}
 		v.setValue(secret.New(fmt.Sprintf(`{"username":"svc-%05d","password":"%032d"}`, i, i)))
-		tx.add(&record{ARN: arn, Name: name, Seq: s.db.seq, Created: tx.now, Changed: tx.now, Versions: []*version{v},
-			Tags: []store.Tag{{Key: "rotor:kind", Value: "password"}}})
+		recs[i] = &record{ARN: arn, Name: name, Seq: uint64(i + 1), Created: now, Changed: now, Versions: []*version{v},
+			Tags: []store.Tag{{Key: "rotor:kind", Value: "password"}}}
 	}
-	tx.commit()
-	if s.file != nil {
-		if err := s.file.compact(s.db, tx.now); err != nil {
-			b.Fatal(err)
+	if s.file == nil {
+		tx := &txn{db: s.db, now: now}
+		for _, r := range recs {
+			tx.add(r)
 		}
+		tx.commit()
+		return
+	}
+	unlock, err := s.file.lockStore()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer unlock()
+	if err := s.file.create(recs); err != nil {
+		tb.Fatal(err)
 	}
 }
 

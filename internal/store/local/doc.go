@@ -4,67 +4,61 @@
 //
 // # File format and durability
 //
-// The file is a header followed by an append-only log of frames, one per
-// write, each sealed with XChaCha20-Poly1305 under a 32-byte key (Config.Key,
-// $ROTOR_STORE_KEY, or a key file beside the store that is generated on
-// first use). Nothing is in plaintext: not values, not names, not labels. A
-// frame holds, for each secret the operation changed, the secret's new
-// metadata and the values its versions gained, or the secret's removal.
+// The file (format 3, bolt.go) is a bbolt database: a B+tree of
+// copy-on-write pages whose two meta pages are checksummed, each commit
+// fdatasyncing the pages it wrote and then its meta page. A secret is one
+// entry of metadata (its versions' ids, labels and dates; its tags, dates
+// and rotation rules) and one entry per version value, each sealed with
+// XChaCha20-Poly1305 under a key derived from the 32-byte store key
+// (Config.Key, $ROTOR_STORE_KEY, or a key file beside the store that is
+// generated on first use), and found by an HMAC of its ARN or name: nothing
+// is in plaintext, not values, not names, not labels. A secret's entries
+// are sealed with their own key as associated data, so that an entry moved
+// to another key does not open.
 //
-// Every operation runs under an exclusive flock of <store>.lock: it first
-// applies the frames other processes appended since it last looked (or
-// reloads the file if another process replaced it), then appends its frame
-// and fdatasyncs before it returns. An operation, read or write, that finds
-// frames it has not synced itself fdatasyncs them before it uses them,
-// since their writer may have died before its own fdatasync: nothing is
-// returned, acted on or appended after that a power loss can take back. So
-// only the last frame can be damaged by a crash (cut short when the writer
-// is killed, any of its pages missing after a power loss); it was never
-// acknowledged, and it is dropped (with a warning to Config.Logger) and cut
-// off by the next writer. Any other damage cannot come from a crash: the
-// store then refuses to open and says to restore the file from a backup
-// (see scan.go). When the log has grown to twice the size of the live
-// data, it is compacted: written to a temporary file in the same directory,
-// fsynced, renamed over the store, and the directory fsynced. The first
-// operation on a store file a process has not seen before (after opening,
-// or after another process compacted) fsyncs the directory too, since the
-// process that renamed it there may have died first. (Rewriting the whole
-// file on every write, the simpler scheme, would make rotating N secrets
-// cost O(N²).)
+// Every group of operations (below) runs under an exclusive flock of
+// <store>.lock, opens the database, runs in one of its transactions and
+// closes it, so any number of processes share the file. A commit is
+// durable before any operation of its group returns; a crash (a killed
+// process, a power loss) during a commit leaves the database as the
+// commit before it, which holds everything acknowledged. Damage no crash
+// causes (an entry that does not authenticate, a page that is garbage) is
+// refused with an error that says to restore the file from a backup; a
+// meta page that does not check is what a crash in its commit leaves, and
+// the store opens at the commit before. Pages a commit frees are reused by
+// the next ones, so the file stays about the size of the live data at its
+// largest, and nothing ever rewrites it whole: there is no compaction.
+//
+// A store file of format 2 (an encrypted append-only log, v2file.go) is
+// migrated when it is first opened: its secrets are written to a new
+// database beside it, which is fsynced and renamed over it; a crash before
+// the rename leaves the format 2 file as it was.
 //
 // Operations of one Store that arrive while another runs are group
-// committed (group.go): the next group runs them all under one flock, one
-// after another, and appends their changes as one frame with one
-// fdatasync; none returns before that frame is durable, a read included.
-// So concurrent writers share a sync, and there is still one frame per
-// fdatasync: the crash model above is unchanged.
-//
-// When an fdatasync of a write fails, the frame may sit in the page cache
-// though not on disk, and Linux reports that only once; so the write cuts
-// its frame off again and fails, and the Store reloads the file before its
-// next operation. If even that cut fails, the Store refuses every further
-// call and says to fix the storage and reopen the store.
+// committed (group.go): the next group runs them all in one transaction,
+// one after another, each seeing what its predecessors left and failing or
+// succeeding on its own, and commits their changes once; none returns
+// before that commit is durable, a read included. So concurrent writers
+// share the syncs of one commit.
 //
 // A read writes nothing: the LastAccessedDate that GetSecretValue sets (a
 // date, not a time) is kept in memory and written with the process's next
-// write, in the same frame, when the store is closed, or 30 seconds later,
+// write, in the same commit, when the store is closed, or 30 seconds later,
 // whichever comes first (see access.go). A crash loses at most those dates.
 //
 // # Costs
 //
-// An operation costs one flock, two stats, and for a write the encoding and
-// sealing of the changed secret's metadata (its versions' ids, labels and
-// dates, not their values) plus the values it added, and one fdatasync.
-// An operation that finds frames this process has not synced itself (its
-// first after opening a store that was appended to since its last
-// compaction, its first after another process wrote) adds one, which costs
-// next to nothing when their writer synced them; its first on a store file
-// it has not seen before adds a directory fsync.
-// Compaction rewrites the whole file, but only after as many bytes were
-// appended as the live data holds, so its cost per operation is constant.
-// Opening a store reads and decrypts the whole file once; the state then
-// lives in memory, one entry per secret and version. ListSecrets is linear in
-// the number of secrets.
+// An operation on one secret reads that secret's metadata and, when it
+// needs them, its values: a few pages of the B+tree, whatever the number of
+// secrets. A group costs one flock, opening the database (reading its meta
+// pages and free list, and mapping the file, which reads nothing more) and,
+// when it writes, the pages its changes touch and two fdatasyncs. A write
+// puts the changed secret's metadata and the values its versions gained,
+// and deletes those they lost; the other values are not touched. Opening a
+// Store checks the key against the file and reads nothing else.
+// ListSecrets reads the secrets of the page it returns in creation order
+// (all of them only when a filter matches few), so listing is linear in
+// the number of secrets, and a Store holds no state between groups.
 //
 // Rotation locks (LockRotation) are flocks of <store>.locks/<sha256 of the
 // ARN>.lock, which the kernel releases when the holding process dies.

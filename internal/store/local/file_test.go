@@ -64,7 +64,6 @@ func TestNothingInPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.file.compactMin = 4 << 10
 	const value, name, desc = "hunter2-Sup3rS3cret-value", "payments/db-password", "ledger database"
 	arn := mustCreate(t, s, name, value)
 	d := desc
@@ -82,7 +81,7 @@ func TestNothingInPlaintext(t *testing.T) {
 				}
 			}
 		}
-		// Grow the log until it is compacted, and look again.
+		// Write more versions, and look again.
 		for i := range 50 {
 			if _, err := s.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: arn,
 				ClientRequestToken: fmt.Sprintf("%032d", i+100*round), Value: secret.New(value)}); err != nil {
@@ -105,12 +104,11 @@ func TestReopenAndShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.file.compactMin = 4 << 10
 	arn := mustCreate(t, a, "shared", "from-a")
 	if got := mustValue(t, b, arn); got != "from-a" {
 		t.Fatalf("b reads %q, want from-a", got)
 	}
-	// a compacts many times: b must follow it to the new file.
+	// a writes many times: b reads what it wrote.
 	for i := range 100 {
 		if _, err := a.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: arn,
 			ClientRequestToken: fmt.Sprintf("%032d", i), Value: secret.New(fmt.Sprintf("v%d-%s", i, strings.Repeat("x", 200)))}); err != nil {
@@ -131,9 +129,9 @@ func TestReopenAndShare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without compaction the log would hold over 500 KiB.
+	// Free pages are reused: the file holds about the live data.
 	if fi.Size() > 256<<10 {
-		t.Fatalf("store is %d bytes after compactions, want it bounded", fi.Size())
+		t.Fatalf("store is %d bytes after 100 writes of one secret, want it bounded", fi.Size())
 	}
 	a.Close()
 	b.Close()
@@ -145,8 +143,8 @@ func TestReopenAndShare(t *testing.T) {
 	if got := mustValue(t, c, "shared"); got != "from-b" {
 		t.Fatalf("after reopening: %q, want from-b", got)
 	}
-	if n := len(c.db.byARN); n != 1 {
-		t.Fatalf("%d secrets after reopening, want 1", n)
+	if out, err := c.ListSecrets(t.Context(), store.ListSecretsInput{}); err != nil || len(out.Secrets) != 1 {
+		t.Fatalf("secrets after reopening: %v %v, want 1", out, err)
 	}
 }
 
@@ -172,76 +170,6 @@ func TestNotAStore(t *testing.T) {
 	_, err := Open(Config{Path: path, Key: testKey()})
 	if err == nil || !strings.Contains(err.Error(), "not a rotor store") {
 		t.Fatalf("Open of another file: %v", err)
-	}
-}
-
-func TestTornTail(t *testing.T) {
-	path, key := filepath.Join(t.TempDir(), "store.db"), testKey()
-	s, err := Open(Config{Path: path, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "a", "va")
-	mustCreate(t, s, "b", "vb")
-	good, _ := os.ReadFile(path)
-	s.Close()
-	for name, tail := range map[string][]byte{
-		"half a length":  {0, 0},
-		"short record":   {0, 0, 1, 0, 1, 2, 3},
-		"garbage record": append([]byte{0, 0, 0, 60}, bytes.Repeat([]byte{7}, 60)...),
-		"zeros":          make([]byte, 4096),
-		"half of a real record": func() []byte {
-			rec := good[headerLen:]
-			return rec[:len(rec)/2]
-		}(),
-	} {
-		t.Run(name, func(t *testing.T) {
-			if err := os.WriteFile(path, append(bytes.Clone(good), tail...), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			s, err := Open(Config{Path: path, Key: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
-			if mustValue(t, s, "a") != "va" || mustValue(t, s, "b") != "vb" {
-				t.Fatal("values lost")
-			}
-			mustCreate(t, s, "c", "vc") // cuts the tail off
-			s2, err := Open(Config{Path: path, Key: key})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s2.Close()
-			if mustValue(t, s2, "c") != "vc" || mustValue(t, s2, "a") != "va" {
-				t.Fatal("write after a torn tail lost")
-			}
-			if fi, _ := os.Stat(path); fi.Size() != s2.file.off {
-				t.Fatalf("the store is %d bytes but its records end at %d: the torn tail was not cut off", fi.Size(), s2.file.off)
-			}
-		})
-	}
-}
-
-func TestDamagedRecord(t *testing.T) {
-	path, key := filepath.Join(t.TempDir(), "store.db"), testKey()
-	s, err := Open(Config{Path: path, Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "a", "va")
-	mustCreate(t, s, "b", "vb")
-	s.Close()
-	b, _ := os.ReadFile(path)
-	b[headerLen+40] ^= 1 // inside the first record, which a good one follows
-	os.WriteFile(path, b, 0o600)
-	_, err = Open(Config{Path: path, Key: key})
-	if store.CodeOf(err) != store.ErrInternal || !strings.Contains(err.Error(), "damaged") {
-		t.Fatalf("Open of a store with a damaged record: %v", err)
-	}
-	after, _ := os.ReadFile(path)
-	if !bytes.Equal(after, b) {
-		t.Fatal("opening a damaged store changed it")
 	}
 }
 

@@ -2,7 +2,7 @@ package local
 
 import (
 	"context"
-	"time"
+	"fmt"
 )
 
 // Group commit. Operations of a file store that arrive while another runs
@@ -101,28 +101,70 @@ func (s *Store) runGroup(group []*request) {
 		return
 	}
 	if s.file != nil {
-		unlock, err := s.file.lockStore()
-		if err != nil {
-			fail(group, err)
-			return
+		s.runFileGroup(group)
+		return
+	}
+	// A memory store: the state is all there is.
+	for _, r := range group {
+		tx := &txn{db: s.db, now: s.now().UTC()}
+		if r.err = r.fn(tx); r.err != nil {
+			continue
 		}
-		defer unlock()
-		d, frames := s.db, s.file.frames
-		if err := s.file.sync(&s.db); err != nil {
-			fail(group, err)
-			return
-		}
-		if s.db != d || s.file.frames != frames {
-			s.reapplyAccess()
+		tx.commit()
+		s.applyAccess(tx.accessed)
+	}
+}
+
+// runFileGroup runs the requests of one group on a store file, with s.mu
+// held: in one transaction of the database, opened for the group under
+// the store lock, in which each request reads what it looks up; the
+// changes of them all are committed together, with one fdatasync of the
+// data and one of the meta page, before any request returns.
+func (s *Store) runFileGroup(group []*request) {
+	f := s.file
+	fail := func(rs []*request, err error) {
+		for _, r := range rs {
+			if r.err == nil {
+				r.err = err
+			}
 		}
 	}
+	unlock, err := f.lockStore()
+	if err != nil {
+		fail(group, err)
+		return
+	}
+	defer unlock()
+	bdb, err := f.openDB()
+	if err != nil {
+		fail(group, err)
+		return
+	}
+	defer bdb.Close()
+	btx, err := bdb.Begin(true)
+	if err != nil {
+		fail(group, f.corrupt(err))
+		return
+	}
+	defer func() { _ = btx.Rollback() }()
+	if err := f.guard(func() error { return f.check(btx) }); err != nil {
+		fail(group, err)
+		return
+	}
+	f.stage("opened")
+	src := &source{f: f, tx: btx, loaded: s.noteLoaded}
+	d := newDB()
+	d.src, d.seq = src, src.seq()
+	s.db = d
+	defer func() { s.db = nil }()
 	var changes []change
-	var now time.Time
 	first := -1 // the first request that writes
 	for i, r := range group {
-		tx := &txn{db: s.db, now: s.now().UTC()}
-		now = tx.now
-		if r.err = r.fn(tx); r.err != nil {
+		tx := &txn{db: d, now: s.now().UTC()}
+		if r.err = r.fn(tx); r.err == nil && d.err != nil {
+			r.err = d.err
+		}
+		if r.err != nil {
 			continue
 		}
 		c := tx.commit()
@@ -132,19 +174,44 @@ func (s *Store) runGroup(group []*request) {
 		}
 		changes = append(changes, c...)
 	}
-	if s.file == nil || first < 0 {
+	if first < 0 {
 		return
 	}
 	changes = s.accessChanges(changes)
+	if d.err != nil {
+		fail(group[first:], d.err)
+		return
+	}
 	if len(changes) == 0 {
 		return
 	}
-	if err := s.file.write(changes, s.db, now); err != nil {
-		s.file.valid = false // reload: the state has changes the file may lack
-		// The requests from the first write on ran on state the file may
-		// lack: none of them may succeed.
-		fail(group[first:], err)
+	err = src.write(changes, d.seq)
+	if err == nil {
+		f.stage("written")
+		if err = f.inject("commit"); err == nil {
+			f.commits++
+			err = btx.Commit()
+		}
+	}
+	if err != nil {
+		// Nothing of the group's writes is acknowledged: the requests
+		// from the first write on ran on changes that may not be there.
+		fail(group[first:], fmt.Errorf("write store %s: %w; the storage may be failing (see the kernel log)", f.path, err))
 		return
 	}
+	f.stage("committed")
 	s.accessWritten()
+}
+
+func (f *file) stage(name string) {
+	if f.hook != nil {
+		f.hook(name)
+	}
+}
+
+func (f *file) inject(op string) error {
+	if f.fault != nil {
+		return f.fault(op)
+	}
+	return nil
 }

@@ -23,11 +23,11 @@ func TestGroupCommit(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	s.file.hook = func(stage string) {
-		if stage == "appended" {
+		if stage == "written" {
 			once.Do(func() { close(entered); <-release })
 		}
 	}
-	syncs, frames := s.file.datasyncs, s.file.frames
+	commits := s.file.commits
 	put := func(id, val string) error {
 		_, err := s.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: id, Value: secret.New(val)})
 		return err
@@ -65,11 +65,8 @@ func TestGroupCommit(t *testing.T) {
 	if store.CodeOf(errs[n]) != store.ErrNotFound {
 		t.Errorf("put of a missing secret in the group: %v, want ErrNotFound", errs[n])
 	}
-	if got := s.file.datasyncs - syncs; got != 2 {
-		t.Errorf("%d fdatasyncs for the first write and one group, want 2", got)
-	}
-	if got := s.file.frames - frames; got != 2 {
-		t.Errorf("%d frames for the first write and one group, want 2", got)
+	if got := s.file.commits - commits; got != 2 {
+		t.Errorf("%d commits for the first write and one group, want 2", got)
 	}
 	o := openPath(t, path, key)
 	for i := range n {
@@ -90,7 +87,7 @@ func TestGroupCommitSyncFails(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	s.file.hook = func(stage string) {
-		if stage == "appended" {
+		if stage == "written" {
 			once.Do(func() { close(entered); <-release })
 		}
 	}
@@ -102,7 +99,7 @@ func TestGroupCommitSyncFails(t *testing.T) {
 	go func() { first <- put("k00", "first") }()
 	<-entered
 	s.file.fault = func(op string) error {
-		if op == "fdatasync" {
+		if op == "commit" {
 			return errInjected
 		}
 		return nil
@@ -129,7 +126,7 @@ func TestGroupCommitSyncFails(t *testing.T) {
 	s.file.fault = nil
 	for i, err := range errs {
 		if err == nil {
-			t.Errorf("put k%02d succeeded though its frame's fdatasync failed", i)
+			t.Errorf("put k%02d succeeded though its group's commit failed", i)
 		}
 	}
 	for i := 1; i < n; i++ {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -47,33 +46,19 @@ func (s *Store) ListSecrets(ctx context.Context, in store.ListSecretsInput) (*st
 	}
 	out := &store.ListSecretsOutput{}
 	err = s.run(ctx, "", func(tx *txn) error {
-		order := tx.db.sorted()
-		seq := func(i int) uint64 { return tx.db.byARN[order[i]].Seq }
-		// Resume after the secret the token names (order is by Seq).
-		start := 0
-		if after != 0 {
-			start = sort.Search(len(order), func(i int) bool { return seq(i) > after })
-			if !asc {
-				start = len(order) - sort.Search(len(order), func(i int) bool { return seq(i) >= after })
-			}
-		}
-		for k := start; k < len(order); k++ {
-			i := k
-			if !asc {
-				i = len(order) - 1 - k
-			}
-			r := tx.db.byARN[order[i]]
+		var last *record
+		return tx.db.each(asc, after, func(r *record) bool {
 			if r.expired(tx.now) || r.scheduled() && !in.IncludePlannedDeletion || !filters.match(r) {
-				continue
+				return true
 			}
 			if len(out.Secrets) == size {
-				last := tx.db.lookup(out.Secrets[size-1].ARN)
 				out.NextToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatUint(last.Seq, 10)))
-				break
+				return false
 			}
 			out.Secrets = append(out.Secrets, r.describe())
-		}
-		return nil
+			last = r
+			return true
+		})
 	})
 	if err != nil {
 		return nil, err

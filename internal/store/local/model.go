@@ -69,6 +69,10 @@ type record struct {
 	Deleted           time.Time           `json:"deleted,omitzero"`
 	DeletionDate      time.Time           `json:"deletionDate,omitzero"`
 	Versions          []*version          `json:"versions,omitempty"`
+
+	// partial is set on a record read from a store file without its
+	// values (see db.lookup); find reads them.
+	partial bool
 }
 
 // clone returns a copy that can be changed without touching r. Values are

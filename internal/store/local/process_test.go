@@ -40,8 +40,6 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Printf("error %v\n", err)
 		os.Exit(2)
 	}
-	// Compact often, so that kills and races hit compactions too.
-	s.file.compactEvery = 7
 	arg := os.Getenv(helperArg)
 	ctx := context.Background()
 	switch mode {
@@ -135,7 +133,7 @@ func writerValue(i int) string {
 // childWriter writes versions from an index on, forever, reporting each
 // acknowledged write as "ack <i>". arg is "<first index>" or
 // "<first index>,<stage>,<n>": then the child also stops dead ("blocked") at
-// that stage of the first write or compaction (see file.hook) after n
+// that stage of the first group (see file.hook) after n
 // acknowledged writes, for the parent to kill it there.
 func childWriter(ctx context.Context, s *Store, arg string) error {
 	first, block, _ := strings.Cut(arg, ",")
@@ -185,11 +183,13 @@ func TestKilledWriter(t *testing.T) {
 	s.Close()
 	acked := 0
 	// Each round kills the writer: after n acknowledged writes, in the
-	// middle of whatever it does then, or at a stage of a compaction.
+	// middle of whatever it does then, or at a stage of a group: with the
+	// database open, with the changes in the transaction before its commit,
+	// or after the commit and before the write is acknowledged.
 	for round, tc := range []struct {
 		n     int
 		stage string
-	}{{150, ""}, {40, "half-written"}, {61, ""}, {30, "synced"}, {25, "renamed"}, {237, ""}} {
+	}{{150, ""}, {40, "written"}, {61, ""}, {30, "committed"}, {25, "opened"}, {237, ""}} {
 		arg := strconv.Itoa(acked)
 		if tc.stage != "" {
 			arg += fmt.Sprintf(",%s,%d", tc.stage, tc.n)

@@ -43,7 +43,7 @@ func (s *Store) CreateSecret(ctx context.Context, in store.CreateSecretInput) (*
 	}
 	var out *store.SecretRef
 	err = s.run(ctx, in.Name, func(tx *txn) error {
-		if old := tx.db.byName[in.Name]; old != nil {
+		if old := tx.db.named(in.Name); old != nil {
 			switch {
 			case old.expired(tx.now):
 				tx.remove(old)
@@ -53,6 +53,9 @@ func (s *Store) CreateSecret(ctx context.Context, in store.CreateSecretInput) (*
 			default:
 				return store.Errorf(store.ErrResourceExists, "The operation failed because the secret %s already exists.", in.Name)
 			}
+		}
+		if tx.db.err != nil {
+			return tx.db.err
 		}
 		arn, err := s.arn(tx.db, in.Name)
 		if err != nil {

@@ -2,6 +2,7 @@ package local
 
 import (
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -9,11 +10,22 @@ import (
 )
 
 // db is the in-memory state of a store: every secret, by name and by ARN.
+//
+// The db of a memory store holds every secret. That of a group of
+// operations on a store file starts empty and reads the secrets the
+// operations look up from src, the group's transaction, once each.
 type db struct {
 	byARN  map[string]*record
 	byName map[string]*record
 	seq    uint64   // highest record.Seq seen
 	order  []string // ARNs by creation; nil when it must be rebuilt
+
+	src *source
+	// gone is the names and ARNs src has no secret of, or whose secret
+	// was removed or replaced since it was read.
+	gone map[string]bool
+	// err is the first error of src, which fails the operation.
+	err error
 }
 
 func newDB() *db {
@@ -32,6 +44,10 @@ func (d *db) put(r *record) {
 	d.byARN[r.ARN] = r
 	d.byName[r.Name] = r
 	d.seq = max(d.seq, r.Seq)
+	if d.gone != nil {
+		delete(d.gone, r.ARN)
+		delete(d.gone, r.Name)
+	}
 }
 
 func (d *db) remove(arn string) {
@@ -42,16 +58,123 @@ func (d *db) remove(arn string) {
 	delete(d.byARN, arn)
 	if d.byName[r.Name] == r {
 		delete(d.byName, r.Name)
+		d.forget(r.Name)
 	}
+	d.forget(arn)
 	d.order = nil
+}
+
+// forget notes that src's secret of id (a name or an ARN) is not the db's.
+func (d *db) forget(id string) {
+	if d.src == nil {
+		return
+	}
+	if d.gone == nil {
+		d.gone = make(map[string]bool)
+	}
+	d.gone[id] = true
 }
 
 // lookup finds a secret by name or full ARN, expired or not.
 func (d *db) lookup(id string) *record {
+	var r *record
 	if strings.HasPrefix(id, "arn:") {
-		return d.byARN[id]
+		r = d.byARN[id]
+	} else {
+		r = d.byName[id]
 	}
-	return d.byName[id]
+	if r != nil || d.src == nil || d.gone[id] || d.err != nil {
+		return r
+	}
+	r, err := d.src.get(id)
+	if err != nil {
+		d.err = err
+		return nil
+	}
+	switch {
+	case r == nil || d.gone[r.ARN]:
+		d.forget(id)
+		return nil
+	case d.byARN[r.ARN] != nil:
+		return d.byARN[r.ARN]
+	}
+	d.put(r)
+	return r
+}
+
+// named finds the secret that holds a name.
+func (d *db) named(name string) *record {
+	if strings.HasPrefix(name, "arn:") {
+		return d.byName[name] // not a valid name: none has it
+	}
+	return d.lookup(name)
+}
+
+// each calls fn on the secrets in creation order (descending unless asc),
+// from the first after Seq after (0: from the start), until fn returns
+// false.
+func (d *db) each(asc bool, after uint64, fn func(r *record) bool) error {
+	if d.src != nil {
+		err := d.src.scan(asc, after, func(r *record) bool {
+			switch {
+			case d.byARN[r.ARN] != nil:
+				r = d.byARN[r.ARN] // as this group changed it
+			case d.gone[r.ARN]:
+				return true
+			}
+			// Not kept in d: a scan may read every secret.
+			return fn(r)
+		})
+		if err != nil {
+			return err
+		}
+		// Secrets this group created are not in src yet.
+		var fresh []*record
+		for _, r := range d.byARN {
+			if r.Seq > d.src.seq() && (asc && r.Seq > after || !asc && (after == 0 || r.Seq < after)) {
+				fresh = append(fresh, r)
+			}
+		}
+		slices.SortFunc(fresh, func(a, b *record) int { return cmpSeq(a.Seq, b.Seq, asc) })
+		for _, r := range fresh {
+			if !fn(r) {
+				break
+			}
+		}
+		return nil
+	}
+	order := d.sorted()
+	seq := func(i int) uint64 { return d.byARN[order[i]].Seq }
+	start := 0
+	if after != 0 {
+		start = sort.Search(len(order), func(i int) bool { return seq(i) > after })
+		if !asc {
+			start = len(order) - sort.Search(len(order), func(i int) bool { return seq(i) >= after })
+		}
+	}
+	for k := start; k < len(order); k++ {
+		i := k
+		if !asc {
+			i = len(order) - 1 - k
+		}
+		if !fn(d.byARN[order[i]]) {
+			break
+		}
+	}
+	return nil
+}
+
+func cmpSeq(a, b uint64, asc bool) int {
+	if !asc {
+		a, b = b, a
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // sorted returns the ARNs of all secrets, oldest first.
@@ -81,6 +204,7 @@ func (d *db) sorted() []string {
 type change struct {
 	arn       string
 	rec       *record
+	old       *record // the secret before the operation, nil when new
 	newValues []string
 }
 
@@ -104,11 +228,19 @@ func (tx *txn) find(id string) (*record, error) {
 		return r, nil
 	}
 	r := tx.db.lookup(id)
+	if tx.db.err != nil {
+		return nil, tx.db.err
+	}
 	if r == nil || r.expired(tx.now) {
 		return nil, errNotFound()
 	}
 	if e := tx.edits[r.ARN]; e != nil {
 		return e, nil
+	}
+	if r.partial && tx.db.src != nil {
+		if err := tx.db.src.values(r); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -167,8 +299,9 @@ func (tx *txn) commit() []change {
 	}
 	slices.Reverse(out)
 	for i, c := range out {
+		out[i].old = tx.db.byARN[c.arn]
 		if c.rec != nil {
-			out[i].newValues = newValues(tx.db.byARN[c.arn], c.rec)
+			out[i].newValues = newValues(out[i].old, c.rec)
 			tx.db.put(c.rec)
 		} else {
 			tx.db.remove(c.arn)

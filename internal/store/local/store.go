@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -97,57 +96,20 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store lock file: %w", err)
 	}
-	f := &file{path: path, lock: lock, keyFile: cfg.KeyFile, compactMin: defaultCompactMin, log: cfg.Logger}
+	f := &file{path: path, lock: lock, keyFile: cfg.KeyFile, log: cfg.Logger}
 	if f.log == nil {
 		f.log = slog.New(slog.DiscardHandler)
 	}
 	if f.keyFile == "" {
 		f.keyFile = DefaultKeyFile(path)
 	}
-	if err := f.open(cfg, &s.db); err != nil {
+	if err := f.start(cfg); err != nil {
 		lock.Close()
 		return nil, err
 	}
 	s.file = f
+	s.db = nil // a group's db reads from the file (see runFileGroup)
 	return s, nil
-}
-
-// open finds the key, creates the store file if needed and loads it.
-func (f *file) open(cfg Config, d **db) error {
-	unlock, err := f.lockStore()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	removeTemps(f.path)
-	_, err = os.Stat(f.path)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("store %s: %w", f.path, err)
-	}
-	if f.key, f.keyFrom, err = resolveKey(cfg, f.keyFile, exists); err != nil {
-		return err
-	}
-	if !exists {
-		c, err := newCodec(f.key)
-		if err != nil {
-			return err
-		}
-		h, err := c.header(0)
-		if err != nil {
-			return err
-		}
-		fd, err := writeAtomic(f.path, h, nil)
-		if err != nil {
-			return err
-		}
-		// writeAtomic fsynced the directory: settle need not.
-		if fi, err := fd.Stat(); err == nil {
-			f.dirSynced = fi
-		}
-		fd.Close()
-	}
-	return f.reload(d)
 }
 
 // Close releases the store's files; the store fails every call after it.
@@ -170,12 +132,7 @@ func (s *Store) Close() error {
 	}
 	s.accessWritten()
 	s.closed = true
-	var errs []error
-	if s.file.f != nil {
-		errs = append(errs, s.file.f.Close())
-	}
-	errs = append(errs, s.file.lock.Close())
-	return errors.Join(errs...)
+	return s.file.lock.Close()
 }
 
 // Path returns the store file, or "" for a memory store.
@@ -226,7 +183,10 @@ func (s *Store) arn(d *db, name string) (string, error) {
 			return "", err
 		}
 		arn := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", s.region, s.account, name, suffix)
-		if d.byARN[arn] == nil {
+		if d.lookup(arn) == nil {
+			if d.err != nil {
+				return "", d.err
+			}
 			return arn, nil
 		}
 	}

@@ -10,13 +10,8 @@ import (
 	"os"
 	"slices"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/rotorhq/rotor/internal/store"
 )
-
-// defaultCompactMin is the log size below which the store is never compacted.
-const defaultCompactMin = 1 << 20
 
 // entry is one change in a frame (whose plaintext is the JSON array of the
 // entries of one write): a secret's new state, or its removal. The state
@@ -59,113 +54,34 @@ func allValues(r *record) []string {
 	return ids
 }
 
-// file keeps a db in one store file. It is not safe for concurrent use: the
-// Store serializes calls, and every call but open runs under lockStore.
-type file struct {
+// v2file reads a store file of format 2 (an encrypted append-only log of
+// frames, see codec.go), to migrate it to format 3 (see open.go); tests
+// also write one, with compact.
+type v2file struct {
 	path    string
 	key     []byte
 	keyFrom string // where the key came from, for error messages
 	keyFile string
-	lock    *os.File // the lock file, flocked for each operation
 	log     *slog.Logger
 
-	f      *os.File    // the current store file
-	fi     os.FileInfo // its identity, to notice a compaction by another process
+	f      *os.File    // the store file
+	fi     os.FileInfo // its identity
 	c      *codec
 	off    int64  // end of the frames applied to the db
 	frames uint64 // number of frames applied
-	size   int64  // file size seen by the last sync; > off when a torn tail follows
+	size   int64  // the file's size; > off when a torn tail follows
 	noted  int64  // size when the torn tail at off was last logged
 	valid  bool   // the db reflects the file up to off
-	// What this process knows to be on disk (see settle): the file up to
-	// synced, and the directory entry of the file dirSynced.
-	synced    int64
-	dirSynced os.FileInfo
-	// broken, once set, fails every operation: a write failed and could
-	// not be undone (see undo).
-	broken error
 
-	recSize    map[string]int64 // estimated size of a full record of each secret
-	live       int64            // sum of recSize: what a compacted file would hold
-	compactMin int64
+	recSize map[string]int64 // estimated size of a full record of each secret
+	live    int64            // sum of recSize: what a compacted file would hold
 
-	// For tests: compact after every compactEvery-th write as well; call
-	// hook at each stage of a write ("appended": before its fdatasync) and
-	// of a compaction (see writeAtomic); count syncs; and make fault decide
-	// whether "fdatasync", "fsync", "truncate" or "dirsync" fails (with the
-	// error it returns, the call not made) before each is called.
-	compactEvery int
-	writes       int
-	hook         func(stage string)
-	fault        func(op string) error
-	datasyncs    int // fdatasync calls
-	dirsyncs     int // directory fsyncs, those of compactions aside
-}
-
-// lockStore takes the exclusive lock that every operation holds.
-func (f *file) lockStore() (unlock func(), err error) {
-	if err := flock(f.lock, unix.LOCK_EX); err != nil {
-		return nil, fmt.Errorf("lock store %s: %w", f.path, err)
-	}
-	return func() { _ = flock(f.lock, unix.LOCK_UN) }, nil
-}
-
-func flock(fd *os.File, how int) error {
-	for {
-		err := unix.Flock(int(fd.Fd()), how)
-		if !errors.Is(err, unix.EINTR) {
-			return err
-		}
-	}
-}
-
-// sync brings *d up to date with the file: it applies the frames other
-// processes appended, or reloads everything when the file was replaced.
-// Then it makes what *d now rests on durable (see settle).
-func (f *file) sync(d **db) error {
-	if f.broken != nil {
-		return f.broken
-	}
-	fi, err := os.Stat(f.path)
-	if err != nil {
-		return fmt.Errorf("the store file %s is gone or unreadable (%w); restore it from a backup", f.path, err)
-	}
-	if !f.valid || f.f == nil || !os.SameFile(fi, f.fi) || fi.Size() < f.off {
-		err = f.reload(d)
-	} else {
-		err = f.catchUp(*d, fi.Size())
-	}
-	if err != nil {
-		return err
-	}
-	return f.settle()
-}
-
-// catchUp applies the frames appended since the last sync; the file is
-// now size bytes long.
-func (f *file) catchUp(d *db, size int64) error {
-	f.size = size
-	if f.size == f.off {
-		return nil
-	}
-	buf := make([]byte, f.size-f.off)
-	if _, err := f.f.ReadAt(buf, f.off); err != nil {
-		return fmt.Errorf("read store %s: %w", f.path, err)
-	}
-	n, count, err := f.c.scan(buf, f.off, f.frames, func(plain []byte) error { return f.apply(d, plain) })
-	f.off += int64(n)
-	f.frames += count
-	if err != nil {
-		f.valid = false
-		return f.corrupt(err)
-	}
-	f.noteTail()
-	return nil
+	hook func(stage string) // for tests: see writeAtomic
 }
 
 // reload reads the whole file into a new db. On failure the file is left
 // invalid, so that the next operation tries again.
-func (f *file) reload(d **db) error {
+func (f *v2file) reload(d **db) error {
 	f.valid = false
 	fd, err := os.OpenFile(f.path, os.O_RDWR, 0)
 	if err != nil {
@@ -206,10 +122,7 @@ func (f *file) reload(d **db) error {
 	}
 	f.f, f.fi, f.c = fd, fi, c
 	f.off, f.frames, f.size = int64(headerLen+n), count, int64(len(buf))
-	// What the compaction wrote was fsynced before the file got its name;
-	// whether the frames appended since are on disk, and whether the name
-	// is, this process does not know (settle syncs them).
-	f.synced, f.noted = int64(headerLen)+c.compacted, 0
+	f.noted = 0
 	f.valid = true
 	*d = nd
 	f.noteTail()
@@ -217,7 +130,7 @@ func (f *file) reload(d **db) error {
 }
 
 // corrupt is the error for damage that no crash leaves behind.
-func (f *file) corrupt(err error) error {
+func (f *v2file) corrupt(err error) error {
 	return store.Errorf(store.ErrInternal,
 		"the store at %s is damaged: %v. A crash cannot cause this; failing storage, a bad copy or an edit can. Restore %s from a backup",
 		f.path, err, f.path)
@@ -225,7 +138,7 @@ func (f *file) corrupt(err error) error {
 
 // noteTail logs, once, the remains of a write a crash cut short, which the
 // next write cuts off.
-func (f *file) noteTail() {
+func (f *v2file) noteTail() {
 	if f.size <= f.off || f.noted == f.size {
 		return
 	}
@@ -235,7 +148,7 @@ func (f *file) noteTail() {
 }
 
 // apply applies the entries of one frame to d.
-func (f *file) apply(d *db, plain []byte) error {
+func (f *v2file) apply(d *db, plain []byte) error {
 	var entries []json.RawMessage
 	if err := json.Unmarshal(plain, &entries); err != nil {
 		return fmt.Errorf("decode: %w", err)
@@ -260,7 +173,7 @@ func joinEntries(raws [][]byte) []byte {
 	return append(plain, ']')
 }
 
-func (f *file) applyEntry(d *db, raw []byte) error {
+func (f *v2file) applyEntry(d *db, raw []byte) error {
 	var e entry
 	if err := json.Unmarshal(raw, &e); err != nil {
 		return fmt.Errorf("decode: %w", err)
@@ -312,7 +225,7 @@ func valuesSize(values map[string][]byte) int64 {
 func encodedSize(b []byte) int64 { return int64(len(b))*4/3 + 48 }
 
 // account records the size a full record of a secret would take (0: removed).
-func (f *file) account(arn string, size int64) {
+func (f *v2file) account(arn string, size int64) {
 	f.live += size - f.recSize[arn]
 	if size == 0 {
 		delete(f.recSize, arn)

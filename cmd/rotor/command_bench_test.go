@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/store/local"
+)
+
+// BenchmarkCommand runs rotor's commands as whole processes (the built
+// binary, as a user or a script runs it) on an embedded store of 1 to
+// 100,000 secrets, and reports each run's time and the process's peak RSS:
+//
+//	go test -run '^$' -bench Command -benchtime 20x ./cmd/rotor
+//
+// Set ROTOR_BENCH_SIZES (e.g. "1,1000") to run fewer sizes.
+func BenchmarkCommand(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "rotor")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("build rotor: %v\n%s", err, out)
+	}
+	sizes := []int{1, 1000, 10000, 100000}
+	if v := os.Getenv("ROTOR_BENCH_SIZES"); v != "" {
+		sizes = nil
+		for _, f := range strings.Split(v, ",") {
+			var n int
+			fmt.Sscan(f, &n)
+			sizes = append(sizes, n)
+		}
+	}
+	for _, n := range sizes {
+		dir := b.TempDir()
+		path := filepath.Join(dir, "store.db")
+		key := make([]byte, 32)
+		for i := range key {
+			key[i] = byte(i)
+		}
+		fill(b, path, key, n)
+		env := append(os.Environ(), "ROTOR_STORE_PATH="+path, local.KeyEnv+"="+base64.StdEncoding.EncodeToString(key),
+			"HOME="+dir, "XDG_DATA_HOME="+dir)
+		created := 0
+		for _, c := range []struct {
+			name string
+			args func() []string
+		}{
+			{"get", func() []string { return []string{"get", fmt.Sprintf("bench/%06d", n/2)} }},
+			{"create", func() []string {
+				created++
+				return []string{"create", fmt.Sprintf("new/%06d", created), "--value", "v"}
+			}},
+			{"list", func() []string { return []string{"list", "--output", "json"} }},
+			{"rotate-due", func() []string { return []string{"rotate", "--due"} }},
+		} {
+			b.Run(fmt.Sprintf("%s/secrets=%d", c.name, n), func(b *testing.B) {
+				var peak int64
+				for b.Loop() {
+					cmd := exec.Command(bin, c.args()...)
+					cmd.Env = env
+					if out, err := cmd.CombinedOutput(); err != nil {
+						b.Fatalf("rotor %v: %v\n%.500s", c.args(), err, out)
+					}
+					if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+						peak = max(peak, ru.Maxrss)
+					}
+				}
+				b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+			})
+		}
+	}
+}
+
+// fill creates n secrets through the store's API, from 64 goroutines so
+// that their writes are group committed.
+func fill(b *testing.B, path string, key []byte, n int) {
+	b.Helper()
+	s, err := local.Open(local.Config{Path: path, Key: key})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for w := range 64 {
+		wg.Go(func() {
+			for i := w; i < n; i += 64 {
+				v := secret.New(fmt.Sprintf(`{"username":"svc-%06d","password":"%032d"}`, i, i))
+				_, err := s.CreateSecret(ctx, store.CreateSecretInput{Name: fmt.Sprintf("bench/%06d", i), Value: &v,
+					Tags: []store.Tag{{Key: "rotor:kind", Value: "password"}}})
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,495 @@
+package local
+
+import (
+	"bytes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/sys/unix"
+
+	"github.com/rotorhq/rotor/internal/store"
+)
+
+// Store format 3 is a bbolt database (a B+tree of copy-on-write pages with
+// checksummed meta pages, fdatasynced on every commit) with five buckets:
+//
+//	rotor:   format → "3", check → sealed key check, seq → highest secret Seq
+//	secrets: arnKey → sealed secret metadata (the record without values)
+//	names:   nameKey → arnKey, for the secrets that hold their name
+//	order:   Seq (8 bytes, big endian) → arnKey, creation order for listing
+//	values:  arnKey | versionKey → sealed value of one version
+//
+// arnKey, nameKey and versionKey are HMAC-SHA256 of the ARN, the name and
+// the version id under a key derived from the store key, so that neither
+// names nor ids appear in the file; everything else is sealed with
+// XChaCha20-Poly1305 under another derived key, with the bucket and the
+// entry's key as associated data, so that an entry cannot be moved to
+// another key unnoticed. Reading one secret reads its metadata and its
+// values and nothing else; writing it writes its metadata, the values its
+// versions gained, and removes those it lost.
+const (
+	formatV3     = "3"
+	arnKeyLen    = sha256.Size
+	versionKeyLn = 16
+)
+
+var (
+	bucketMeta    = []byte("rotor")
+	bucketSecrets = []byte("secrets")
+	bucketNames   = []byte("names")
+	bucketOrder   = []byte("order")
+	bucketValues  = []byte("values")
+
+	metaFormat = []byte("format")
+	metaCheck  = []byte("check")
+	metaSeq    = []byte("seq")
+
+	keyCheckV3 = []byte("rotor store key check, format 3")
+)
+
+// boltMagic is how a bbolt file starts: page id 0, flags of a meta page,
+// then the magic number 0xED0CDAED (little endian on every platform bbolt
+// writes; the page header is 16 bytes).
+func isBoltFile(head []byte) bool {
+	return len(head) >= 20 && binary.LittleEndian.Uint32(head[16:20]) == 0xED0CDAED
+}
+
+// file is a store file of format 3. It is not safe for concurrent use: the
+// Store runs one group at a time, each under lockStore.
+type file struct {
+	path    string
+	key     []byte
+	keyFrom string // where the key came from, for error messages
+	keyFile string
+	lock    *os.File // the lock file, flocked for each group
+	log     *slog.Logger
+	aead    cipher.AEAD
+	index   []byte // the HMAC key of lookup keys
+
+	// For tests: fault, when set, decides whether "commit" fails (with
+	// the error it returns) before each commit; hook is called after each
+	// stage of a group ("opened", "written": the changes are in the
+	// transaction, before its commit; "committed").
+	fault func(op string) error
+	hook  func(stage string)
+	// commits counts the commits, opens the database opens, loads the
+	// secrets read.
+	commits, opens, loads int
+}
+
+// deriveKeys sets the sealing and index keys from the store key.
+func (f *file) deriveKeys(key []byte) error {
+	seal, err := hkdf.Key(sha256.New, key, nil, "rotor store format 3: sealing", chacha20poly1305.KeySize)
+	if err != nil {
+		return err
+	}
+	f.index, err = hkdf.Key(sha256.New, key, nil, "rotor store format 3: index", sha256.Size)
+	if err != nil {
+		return err
+	}
+	f.aead, err = chacha20poly1305.NewX(seal)
+	if err != nil {
+		return fmt.Errorf("store key: %w", err)
+	}
+	return nil
+}
+
+func (f *file) mac(kind string, parts ...[]byte) []byte {
+	m := hmac.New(sha256.New, f.index)
+	m.Write([]byte(kind))
+	for _, p := range parts {
+		m.Write([]byte{0})
+		m.Write(p)
+	}
+	return m.Sum(nil)
+}
+
+func (f *file) arnKey(arn string) []byte   { return f.mac("arn", []byte(arn)) }
+func (f *file) nameKey(name string) []byte { return f.mac("name", []byte(name)) }
+
+func (f *file) valueKey(ak []byte, id string) []byte {
+	k := make([]byte, 0, arnKeyLen+versionKeyLn)
+	k = append(k, ak...)
+	return append(k, f.mac("version", ak, []byte(id))[:versionKeyLn]...)
+}
+
+func sealAD(bucket, key []byte) []byte {
+	ad := make([]byte, 0, 8+len(bucket)+len(key))
+	ad = append(ad, "rotor3\x00"...)
+	ad = append(ad, bucket...)
+	ad = append(ad, 0)
+	return append(ad, key...)
+}
+
+func (f *file) seal(bucket, key, plain []byte) ([]byte, error) {
+	out := make([]byte, nonceLen, nonceLen+len(plain)+tagLen)
+	if _, err := rand.Read(out); err != nil {
+		return nil, fmt.Errorf("random nonce: %w", err)
+	}
+	return f.aead.Seal(out, out[:nonceLen], plain, sealAD(bucket, key)), nil
+}
+
+func (f *file) open(bucket, key, sealed []byte) ([]byte, error) {
+	if len(sealed) < nonceLen+tagLen {
+		return nil, errors.New("an entry is cut short")
+	}
+	plain, err := f.aead.Open(nil, sealed[:nonceLen], sealed[nonceLen:], sealAD(bucket, key))
+	if err != nil {
+		return nil, errors.New("an entry does not authenticate")
+	}
+	return plain, nil
+}
+
+// lockStore takes the exclusive lock that every group holds.
+func (f *file) lockStore() (unlock func(), err error) {
+	if err := flock(f.lock, unix.LOCK_EX); err != nil {
+		return nil, fmt.Errorf("lock store %s: %w", f.path, err)
+	}
+	return func() { _ = flock(f.lock, unix.LOCK_UN) }, nil
+}
+
+// boltOptions opens the database for one group. bbolt flocks the file
+// itself while it is open; every process opens it only under lockStore, so
+// that lock is free by then, and the timeout only guards against a process
+// that opened the file without it.
+var boltOptions = &bolt.Options{Timeout: 30 * time.Second, FreelistType: bolt.FreelistMapType}
+
+// openDB opens the database; the caller holds lockStore and closes it.
+func (f *file) openDB() (*bolt.DB, error) {
+	f.opens++
+	var db *bolt.DB
+	err := f.guard(func() (err error) {
+		db, err = bolt.Open(f.path, 0o600, boltOptions)
+		return err
+	})
+	if err != nil {
+		if store.CodeOf(err) == store.ErrInternal {
+			return nil, err
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("the store file %s is gone (%w); restore it from a backup", f.path, err)
+		}
+		return nil, f.corrupt(err)
+	}
+	return db, nil
+}
+
+// check verifies the key against a database's check entry.
+func (f *file) check(tx *bolt.Tx) error {
+	b := tx.Bucket(bucketMeta)
+	if b == nil {
+		return f.corrupt(errors.New("its meta bucket is missing"))
+	}
+	if v := b.Get(metaFormat); string(v) != formatV3 {
+		return fmt.Errorf("%s is a rotor store of format %q, which this build of rotor does not read; use the rotor that wrote it", f.path, v)
+	}
+	plain, err := f.open(bucketMeta, metaCheck, b.Get(metaCheck))
+	if err != nil || !bytes.Equal(plain, keyCheckV3) {
+		return store.Errorf(store.ErrDecryptionFailure,
+			"the store at %s cannot be decrypted with this key (from %s); set %s to the key the store was created with, or restore its key file %s",
+			f.path, f.keyFrom, KeyEnv, f.keyFile)
+	}
+	for _, name := range [][]byte{bucketSecrets, bucketNames, bucketOrder, bucketValues} {
+		if tx.Bucket(name) == nil {
+			return f.corrupt(fmt.Errorf("its %s bucket is missing", name))
+		}
+	}
+	return nil
+}
+
+// initDB creates the buckets and the key check of a new database.
+func (f *file) initDB(tx *bolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return err
+	}
+	check, err := f.seal(bucketMeta, metaCheck, keyCheckV3)
+	if err != nil {
+		return err
+	}
+	if err := meta.Put(metaFormat, []byte(formatV3)); err != nil {
+		return err
+	}
+	if err := meta.Put(metaCheck, check); err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketSecrets, bucketNames, bucketOrder, bucketValues} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// corrupt is the error for damage that no crash leaves behind.
+func (f *file) corrupt(err error) error {
+	return store.Errorf(store.ErrInternal,
+		"the store at %s is damaged: %v. A crash cannot cause this; failing storage, a bad copy or an edit can. Restore %s from a backup",
+		f.path, err, f.path)
+}
+
+// guard runs fn, turning a panic of bbolt on a damaged page (or a fault on
+// its memory map) into the error for damage.
+func (f *file) guard(fn func() error) (err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if p := recover(); p != nil {
+			err = f.corrupt(fmt.Errorf("%v", p))
+		}
+	}()
+	return fn()
+}
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// source reads the secrets of one group's transaction for a db.
+type source struct {
+	f  *file
+	tx *bolt.Tx
+	// loaded is called on each record read, before the db sees it.
+	loaded func(r *record)
+}
+
+// get reads the secret id names (a full ARN or a name), nil when none.
+func (s *source) get(id string) (*record, error) {
+	var ak []byte
+	if strings.HasPrefix(id, "arn:") {
+		ak = s.f.arnKey(id)
+	} else if ak = s.tx.Bucket(bucketNames).Get(s.f.nameKey(id)); ak == nil {
+		return nil, nil
+	}
+	return s.load(ak)
+}
+
+// load reads the metadata of the secret at ak; its values are read by
+// values, when an operation needs them.
+func (s *source) load(ak []byte) (*record, error) {
+	var r *record
+	err := s.f.guard(func() error {
+		sealed := s.tx.Bucket(bucketSecrets).Get(ak)
+		if sealed == nil {
+			return nil
+		}
+		plain, err := s.f.open(bucketSecrets, ak, sealed)
+		if err != nil {
+			return s.f.corrupt(err)
+		}
+		s.f.loads++
+		r = new(record)
+		if err := json.Unmarshal(plain, r); err != nil {
+			return s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
+		}
+		r.partial = true
+		return nil
+	})
+	if err != nil || r == nil {
+		return nil, err
+	}
+	if s.loaded != nil {
+		s.loaded(r)
+	}
+	return r, nil
+}
+
+// values reads the values of r's versions.
+func (s *source) values(r *record) error {
+	ak := s.f.arnKey(r.ARN)
+	return s.f.guard(func() error {
+		b := s.tx.Bucket(bucketValues)
+		for _, v := range r.Versions {
+			if !v.HasValue {
+				continue
+			}
+			k := s.f.valueKey(ak, v.ID)
+			sealed := b.Get(k)
+			if sealed == nil {
+				return s.f.corrupt(fmt.Errorf("secret %s: the value of version %s is missing", r.Name, v.ID))
+			}
+			plain, err := s.f.open(bucketValues, k, sealed)
+			if err != nil {
+				return s.f.corrupt(err)
+			}
+			v.Value = plain
+		}
+		r.partial = false
+		return nil
+	})
+}
+
+// scan reads the secrets in creation order (descending unless asc), from
+// the first after Seq after (0: from the start), until fn returns false.
+func (s *source) scan(asc bool, after uint64, fn func(r *record) bool) error {
+	return s.f.guard(func() error {
+		c := s.tx.Bucket(bucketOrder).Cursor()
+		var k, ak []byte
+		switch {
+		case asc:
+			k, ak = c.Seek(seqKey(after + 1))
+		case after == 0:
+			k, ak = c.Last()
+		default:
+			if k, ak = c.Seek(seqKey(after)); k == nil {
+				k, ak = c.Last()
+			}
+			for k != nil && binary.BigEndian.Uint64(k) >= after {
+				k, ak = c.Prev()
+			}
+		}
+		for k != nil {
+			r, err := s.load(ak)
+			if err != nil {
+				return err
+			}
+			if r == nil {
+				return s.f.corrupt(errors.New("a secret in the creation order is missing"))
+			}
+			if !fn(r) {
+				return nil
+			}
+			if asc {
+				k, ak = c.Next()
+			} else {
+				k, ak = c.Prev()
+			}
+		}
+		return nil
+	})
+}
+
+// seq reads the highest Seq given to a secret.
+func (s *source) seq() uint64 {
+	if v := s.tx.Bucket(bucketMeta).Get(metaSeq); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// write puts the changes of a group into its transaction, in order.
+func (s *source) write(changes []change, seq uint64) error {
+	return s.f.guard(func() error {
+		for _, c := range changes {
+			if err := s.writeOne(c); err != nil {
+				return err
+			}
+		}
+		return s.tx.Bucket(bucketMeta).Put(metaSeq, seqKey(seq))
+	})
+}
+
+func (s *source) writeOne(c change) error {
+	f := s.f
+	if c.rec == nil {
+		return s.purge(f.arnKey(c.arn), c.old)
+	}
+	r := c.rec
+	ak, nk := f.arnKey(r.ARN), f.nameKey(r.Name)
+	names := s.tx.Bucket(bucketNames)
+	if prev := names.Get(nk); prev != nil && !bytes.Equal(prev, ak) {
+		// A new secret takes the name of one that is gone.
+		if err := s.purge(bytes.Clone(prev), nil); err != nil {
+			return err
+		}
+	}
+	meta := newEntry(r, nil).Put
+	meta.partial = false
+	plain, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("encode secret record: %w", err)
+	}
+	sealed, err := f.seal(bucketSecrets, ak, plain)
+	if err != nil {
+		return err
+	}
+	if err := s.tx.Bucket(bucketSecrets).Put(ak, sealed); err != nil {
+		return err
+	}
+	if err := names.Put(nk, ak); err != nil {
+		return err
+	}
+	if err := s.tx.Bucket(bucketOrder).Put(seqKey(r.Seq), ak); err != nil {
+		return err
+	}
+	values := s.tx.Bucket(bucketValues)
+	for _, id := range c.newValues {
+		v := r.version(id)
+		k := f.valueKey(ak, id)
+		sealed, err := f.seal(bucketValues, k, v.Value)
+		if err != nil {
+			return err
+		}
+		if err := values.Put(k, sealed); err != nil {
+			return err
+		}
+	}
+	if c.old != nil {
+		for _, v := range c.old.Versions {
+			if nv := r.version(v.ID); v.HasValue && (nv == nil || !nv.HasValue) {
+				if err := values.Delete(f.valueKey(ak, v.ID)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// purge deletes the secret at ak and everything of it; old is its record,
+// read again when nil.
+func (s *source) purge(ak []byte, old *record) error {
+	if old == nil {
+		r, err := s.load(ak)
+		if err != nil {
+			return err
+		}
+		old = r
+	}
+	if old != nil {
+		names := s.tx.Bucket(bucketNames)
+		nk := s.f.nameKey(old.Name)
+		if bytes.Equal(names.Get(nk), ak) {
+			if err := names.Delete(nk); err != nil {
+				return err
+			}
+		}
+		order := s.tx.Bucket(bucketOrder)
+		if bytes.Equal(order.Get(seqKey(old.Seq)), ak) {
+			if err := order.Delete(seqKey(old.Seq)); err != nil {
+				return err
+			}
+		}
+	}
+	if err := s.tx.Bucket(bucketSecrets).Delete(ak); err != nil {
+		return err
+	}
+	c := s.tx.Bucket(bucketValues).Cursor()
+	for k, _ := c.Seek(ak); k != nil && bytes.HasPrefix(k, ak); k, _ = c.Seek(ak) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func flock(fd *os.File, how int) error {
+	for {
+		err := unix.Flock(int(fd.Fd()), how)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}
