@@ -203,6 +203,34 @@ func TestExpiredDeletion(t *testing.T) {
 			if arn2 == arn || mustValue(t, s, "old") != "new" {
 				t.Fatal("the name was not free after the recovery window")
 			}
+			if s.file == nil {
+				return
+			}
+			// A write that reads a secret gone for good removes it.
+			mustCreate(t, s, "gone", "v")
+			if _, err := s.DeleteSecret(t.Context(), store.DeleteSecretInput{SecretID: "gone", ForceDeleteWithoutRecovery: true}); err != nil {
+				t.Fatal(err)
+			}
+			mustCreate(t, s, "other", "v")
+			if _, err := s.DeleteSecret(t.Context(), store.DeleteSecretInput{SecretID: "other", RecoveryWindowInDays: 7}); err != nil {
+				t.Fatal(err)
+			}
+			now = now.Add(8 * 24 * time.Hour)
+			if err := s.TagResource(t.Context(), "old", []store.Tag{{Key: "t", Value: "v"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.DescribeSecret(t.Context(), "other"); store.CodeOf(err) != store.ErrNotFound {
+				t.Fatalf("describe after the window: %v", err)
+			}
+			if err := s.TagResource(t.Context(), "old", []store.Tag{{Key: "t", Value: "w"}}); err != nil {
+				t.Fatal(err)
+			}
+			if n := countEntries(t, s, bucketSecrets); n != 1 {
+				t.Fatalf("%d secrets in the file, want 1: those gone for good are kept", n)
+			}
+			if n := countEntries(t, s, bucketValues); n != 1 {
+				t.Fatalf("%d values in the file, want 1", n)
+			}
 		})
 	}
 }

@@ -371,3 +371,24 @@ func TestReadsOnlyWhatIsNeeded(t *testing.T) {
 		t.Fatalf("a page of 10 decrypted %d secrets, want 11", n)
 	}
 }
+
+// countEntries counts the entries of a bucket of s's file.
+func countEntries(t *testing.T, s *Store, bucket []byte) int {
+	t.Helper()
+	unlock, err := s.file.lockStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	db, err := bolt.Open(s.Path(), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	err = db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucket).Stats().KeyN; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -3,6 +3,9 @@ package local
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"time"
 )
 
 // Group commit. Operations of a file store that arrive while another runs
@@ -175,9 +178,22 @@ func (s *Store) runFileGroup(group []*request) {
 		changes = append(changes, c...)
 	}
 	if first < 0 {
+		// Reads alone: they write nothing but the removal of secrets
+		// gone for good that they came across, which they do not wait
+		// for the success of.
+		if purge := purgeExpired(d, nil, s.now().UTC()); len(purge) > 0 && d.err == nil {
+			err := src.write(purge, d.seq)
+			if err == nil {
+				err = btx.Commit()
+			}
+			if err != nil {
+				f.log.Warn("could not remove secrets whose recovery window has passed; a later write does", "path", f.path, "error", err)
+			}
+		}
 		return
 	}
 	changes = s.accessChanges(changes)
+	changes = purgeExpired(d, changes, s.now().UTC())
 	if d.err != nil {
 		fail(group[first:], d.err)
 		return
@@ -214,4 +230,20 @@ func (f *file) inject(op string) error {
 		return f.fault(op)
 	}
 	return nil
+}
+
+// purgeExpired adds to the changes of a group that writes the removal of
+// the secrets it read whose recovery window has passed, which no operation
+// sees any more.
+func purgeExpired(d *db, changes []change, now time.Time) []change {
+	changed := make(map[string]bool, len(changes))
+	for _, c := range changes {
+		changed[c.arn] = true
+	}
+	for _, arn := range slices.Sorted(maps.Keys(d.byARN)) {
+		if r := d.byARN[arn]; r.expired(now) && !changed[arn] {
+			changes = append(changes, change{arn: arn, old: r})
+		}
+	}
+	return changes
 }
