@@ -86,9 +86,35 @@ type file struct {
 	// transaction, before its commit; "committed").
 	fault func(op string) error
 	hook  func(stage string)
+	// cache holds the secrets read or written lately, decoded, by
+	// arnKey, each with the nonce of the sealed entry it came from: an
+	// entry whose nonce is the same (every seal draws a new one) is the
+	// same entry, so reading it again costs no decryption or decoding.
+	cache map[string]cached
+
 	// commits counts the commits, opens the database opens, loads the
 	// secrets read.
 	commits, opens, loads int
+}
+
+type cached struct {
+	nonce string
+	rec   *record // never handed out: callers get clones
+}
+
+// maxCached bounds the cache; it is emptied when full.
+const maxCached = 4096
+
+func (f *file) remember(ak, sealed []byte, r *record) {
+	if f.cache == nil || len(f.cache) >= maxCached {
+		f.cache = make(map[string]cached)
+	}
+	c := r.clone()
+	c.partial = true
+	for _, v := range c.Versions {
+		v.Value = nil
+	}
+	f.cache[string(ak)] = cached{nonce: string(sealed[:nonceLen]), rec: c}
 }
 
 // deriveKeys sets the sealing and index keys from the store key.
@@ -285,6 +311,10 @@ func (s *source) load(ak []byte) (*record, error) {
 		if sealed == nil {
 			return nil
 		}
+		if c, ok := s.f.cache[string(ak)]; ok && len(sealed) > nonceLen && c.nonce == string(sealed[:nonceLen]) {
+			r = c.rec.clone()
+			return nil
+		}
 		plain, err := s.f.open(bucketSecrets, ak, sealed)
 		if err != nil {
 			return s.f.corrupt(err)
@@ -295,6 +325,7 @@ func (s *source) load(ak []byte) (*record, error) {
 			return s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
 		}
 		r.partial = true
+		s.f.remember(ak, sealed, r)
 		return nil
 	})
 	if err != nil || r == nil {
@@ -306,29 +337,22 @@ func (s *source) load(ak []byte) (*record, error) {
 	return r, nil
 }
 
-// values reads the values of r's versions.
-func (s *source) values(r *record) error {
-	ak := s.f.arnKey(r.ARN)
-	return s.f.guard(func() error {
-		b := s.tx.Bucket(bucketValues)
-		for _, v := range r.Versions {
-			if !v.HasValue {
-				continue
-			}
-			k := s.f.valueKey(ak, v.ID)
-			sealed := b.Get(k)
-			if sealed == nil {
-				return s.f.corrupt(fmt.Errorf("secret %s: the value of version %s is missing", r.Name, v.ID))
-			}
-			plain, err := s.f.open(bucketValues, k, sealed)
-			if err != nil {
-				return s.f.corrupt(err)
-			}
-			v.Value = plain
+// value reads the value of version id of r.
+func (s *source) value(r *record, id string) ([]byte, error) {
+	k := s.f.valueKey(s.f.arnKey(r.ARN), id)
+	var plain []byte
+	err := s.f.guard(func() error {
+		sealed := s.tx.Bucket(bucketValues).Get(k)
+		if sealed == nil {
+			return s.f.corrupt(fmt.Errorf("secret %s: the value of version %s is missing", r.Name, id))
 		}
-		r.partial = false
+		var err error
+		if plain, err = s.f.open(bucketValues, k, sealed); err != nil {
+			return s.f.corrupt(err)
+		}
 		return nil
 	})
+	return plain, err
 }
 
 // scan reads the secrets in creation order (descending unless asc), from
@@ -418,6 +442,7 @@ func (s *source) writeOne(c change) error {
 	if err := s.tx.Bucket(bucketSecrets).Put(ak, sealed); err != nil {
 		return err
 	}
+	s.f.remember(ak, sealed, meta)
 	if err := names.Put(nk, ak); err != nil {
 		return err
 	}
@@ -473,6 +498,7 @@ func (s *source) purge(ak []byte, old *record) error {
 			}
 		}
 	}
+	delete(s.f.cache, string(ak))
 	if err := s.tx.Bucket(bucketSecrets).Delete(ak); err != nil {
 		return err
 	}

@@ -77,6 +77,11 @@ func dumpErr(t *testing.T, s *Store) (string, error) {
 				return err
 			}
 			c := r.clone()
+			for _, v := range c.Versions {
+				if _, err := tx.value(c, v); err != nil {
+					return err
+				}
+			}
 			c.partial = false
 			recs = append(recs, c)
 		}

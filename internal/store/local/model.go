@@ -29,10 +29,6 @@ func (v *version) value() secret.Value {
 	return secret.New(string(v.Value))
 }
 
-func (v *version) sameValue(val secret.Value) bool {
-	return v.HasValue && v.value().Equal(val)
-}
-
 func (v *version) setValue(val secret.Value) {
 	v.Value, v.Binary, v.HasValue = val.Bytes(), val.IsBinary(), true
 }
@@ -71,7 +67,7 @@ type record struct {
 	Versions          []*version          `json:"versions,omitempty"`
 
 	// partial is set on a record read from a store file without its
-	// values (see db.lookup); find reads them.
+	// values (see db.lookup); txn.value reads the one an operation needs.
 	partial bool
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
 )
 
@@ -237,12 +238,20 @@ func (tx *txn) find(id string) (*record, error) {
 	if e := tx.edits[r.ARN]; e != nil {
 		return e, nil
 	}
-	if r.partial && tx.db.src != nil {
-		if err := tx.db.src.values(r); err != nil {
-			return nil, err
-		}
-	}
 	return r, nil
+}
+
+// value returns the value of v, a version of r, reading it from the file
+// when r was read without it.
+func (tx *txn) value(r *record, v *version) (secret.Value, error) {
+	if v.HasValue && v.Value == nil && r.partial && tx.db.src != nil {
+		b, err := tx.db.src.value(r, v.ID)
+		if err != nil {
+			return secret.Value{}, err
+		}
+		v.Value = b
+	}
+	return v.value(), nil
 }
 
 // findActive is find for operations that a secret marked for deletion refuses.

@@ -24,9 +24,13 @@ func (s *Store) GetSecretValue(ctx context.Context, in store.GetSecretValueInput
 		}
 		// Secrets Manager keeps the date (not the time) of the last
 		// access; recording it never makes the read wait for a write.
+		val, err := tx.value(r, v)
+		if err != nil {
+			return err
+		}
 		tx.noteAccess(r, v, tx.now.UTC().Truncate(24*time.Hour))
 		out = &store.SecretValue{ARN: r.ARN, Name: r.Name, VersionID: v.ID,
-			VersionStages: slices.Clone(v.Stages), Value: v.value(), CreatedDate: v.Created}
+			VersionStages: slices.Clone(v.Stages), Value: val, CreatedDate: v.Created}
 		return nil
 	})
 	return out, err
@@ -89,7 +93,11 @@ func (s *Store) PutSecretValue(ctx context.Context, in store.PutSecretValueInput
 // with another value it is ErrResourceExists. It returns the version.
 func putVersion(tx *txn, r *record, tok string, val secret.Value, labels []string) (*version, error) {
 	if v := r.version(tok); v != nil && v.HasValue {
-		if v.sameValue(val) {
+		have, err := tx.value(r, v)
+		if err != nil {
+			return nil, err
+		}
+		if have.Equal(val) {
 			return v, nil
 		}
 		return nil, store.Errorf(store.ErrResourceExists,
