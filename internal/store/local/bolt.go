@@ -462,8 +462,12 @@ func (s *source) writeOne(c change) error {
 		}
 	}
 	if c.old != nil {
+		has := make(map[string]bool, len(r.Versions))
+		for _, v := range r.Versions {
+			has[v.ID] = v.HasValue
+		}
 		for _, v := range c.old.Versions {
-			if nv := r.version(v.ID); v.HasValue && (nv == nil || !nv.HasValue) {
+			if v.HasValue && !has[v.ID] {
 				if err := values.Delete(f.valueKey(ak, v.ID)); err != nil {
 					return err
 				}
