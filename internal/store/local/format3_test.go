@@ -397,3 +397,31 @@ func countEntries(t *testing.T, s *Store, bucket []byte) int {
 	}
 	return n
 }
+
+// A secret created earlier in the same group is listed where its creation
+// puts it: last in ascending order, first in descending order.
+func TestEachSeesTheGroupsNewSecrets(t *testing.T) {
+	s := openWith(t, Config{})
+	mustCreate(t, s, "a", "v")
+	mustCreate(t, s, "b", "v")
+	for _, asc := range []bool{true, false} {
+		var names []string
+		err := s.run(t.Context(), "", func(tx *txn) error {
+			tx.db.seq++
+			tx.add(&record{ARN: fmt.Sprintf("arn:aws:secretsmanager:us-east-1:000000000000:secret:new%v-AAAAAA", asc),
+				Name: fmt.Sprintf("new%v", asc), Seq: tx.db.seq, Created: tx.now})
+			tx.commit()
+			return tx.db.each(asc, 0, func(r *record) bool { names = append(names, r.Name); return true })
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"a", "b", fmt.Sprintf("new%v", asc)}
+		if !asc {
+			want = []string{"newfalse", "newtrue", "b", "a"} // the first run wrote newtrue
+		}
+		if strings.Join(names, ",") != strings.Join(want, ",") {
+			t.Errorf("asc=%v: %v, want %v", asc, names, want)
+		}
+	}
+}

@@ -92,15 +92,8 @@ func (s *Store) run(ctx context.Context, id string, fn func(tx *txn) error) erro
 // runGroup runs the requests of one group, with s.mu held, and sets their
 // errors.
 func (s *Store) runGroup(group []*request) {
-	fail := func(rs []*request, err error) {
-		for _, r := range rs {
-			if r.err == nil {
-				r.err = err
-			}
-		}
-	}
 	if s.closed {
-		fail(group, errClosed)
+		failAll(group, errClosed)
 		return
 	}
 	if s.file != nil {
@@ -125,33 +118,26 @@ func (s *Store) runGroup(group []*request) {
 // data and one of the meta page, before any request returns.
 func (s *Store) runFileGroup(group []*request) {
 	f := s.file
-	fail := func(rs []*request, err error) {
-		for _, r := range rs {
-			if r.err == nil {
-				r.err = err
-			}
-		}
-	}
 	unlock, err := f.lockStore()
 	if err != nil {
-		fail(group, err)
+		failAll(group, err)
 		return
 	}
 	defer unlock()
 	bdb, err := f.openDB()
 	if err != nil {
-		fail(group, err)
+		failAll(group, err)
 		return
 	}
 	defer bdb.Close()
 	btx, err := bdb.Begin(true)
 	if err != nil {
-		fail(group, f.corrupt(err))
+		failAll(group, f.corrupt(err))
 		return
 	}
 	defer func() { _ = btx.Rollback() }()
 	if err := f.guard(func() error { return f.check(btx) }); err != nil {
-		fail(group, err)
+		failAll(group, err)
 		return
 	}
 	f.stage("opened")
@@ -195,7 +181,7 @@ func (s *Store) runFileGroup(group []*request) {
 	changes = s.accessChanges(changes)
 	changes = purgeExpired(d, changes, s.now().UTC())
 	if d.err != nil {
-		fail(group[first:], d.err)
+		failAll(group[first:], d.err)
 		return
 	}
 	if len(changes) == 0 {
@@ -212,7 +198,7 @@ func (s *Store) runFileGroup(group []*request) {
 	if err != nil {
 		// Nothing of the group's writes is acknowledged: the requests
 		// from the first write on ran on changes that may not be there.
-		fail(group[first:], fmt.Errorf("write store %s: %w; the storage may be failing (see the kernel log)", f.path, err))
+		failAll(group[first:], fmt.Errorf("write store %s: %w; the storage may be failing (see the kernel log)", f.path, err))
 		return
 	}
 	f.stage("committed")
@@ -246,4 +232,13 @@ func purgeExpired(d *db, changes []change, now time.Time) []change {
 		}
 	}
 	return changes
+}
+
+// failAll sets err on the requests that have not failed already.
+func failAll(rs []*request, err error) {
+	for _, r := range rs {
+		if r.err == nil {
+			r.err = err
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -116,6 +117,35 @@ func (d *db) named(name string) *record {
 // false.
 func (d *db) each(asc bool, after uint64, fn func(r *record) bool) error {
 	if d.src != nil {
+		// Secrets this group created are not in src yet: they are the
+		// newest, after src's in ascending order and before them in
+		// descending order.
+		stored := d.src.seq()
+		var fresh []*record
+		for _, r := range d.byARN {
+			if r.Seq > stored && (asc && r.Seq > after || !asc && (after == 0 || r.Seq < after)) {
+				fresh = append(fresh, r)
+			}
+		}
+		slices.SortFunc(fresh, func(a, b *record) int {
+			if asc {
+				return cmp.Compare(a.Seq, b.Seq)
+			}
+			return cmp.Compare(b.Seq, a.Seq)
+		})
+		more := true
+		emit := func() {
+			for _, r := range fresh {
+				if more = fn(r); !more {
+					return
+				}
+			}
+		}
+		if !asc {
+			if emit(); !more {
+				return nil
+			}
+		}
 		err := d.src.scan(asc, after, func(r *record) bool {
 			switch {
 			case d.byARN[r.ARN] != nil:
@@ -124,25 +154,13 @@ func (d *db) each(asc bool, after uint64, fn func(r *record) bool) error {
 				return true
 			}
 			// Not kept in d: a scan may read every secret.
-			return fn(r)
+			more = fn(r)
+			return more
 		})
-		if err != nil {
-			return err
+		if err == nil && asc && more {
+			emit()
 		}
-		// Secrets this group created are not in src yet.
-		var fresh []*record
-		for _, r := range d.byARN {
-			if r.Seq > d.src.seq() && (asc && r.Seq > after || !asc && (after == 0 || r.Seq < after)) {
-				fresh = append(fresh, r)
-			}
-		}
-		slices.SortFunc(fresh, func(a, b *record) int { return cmpSeq(a.Seq, b.Seq, asc) })
-		for _, r := range fresh {
-			if !fn(r) {
-				break
-			}
-		}
-		return nil
+		return err
 	}
 	order := d.sorted()
 	seq := func(i int) uint64 { return d.byARN[order[i]].Seq }
@@ -163,19 +181,6 @@ func (d *db) each(asc bool, after uint64, fn func(r *record) bool) error {
 		}
 	}
 	return nil
-}
-
-func cmpSeq(a, b uint64, asc bool) int {
-	if !asc {
-		a, b = b, a
-	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sorted returns the ARNs of all secrets, oldest first.
