@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rotorhq/rotor/internal/audit"
@@ -28,10 +29,13 @@ import (
 //go:embed page.html
 var files embed.FS
 
-var page = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"when":  when,
-	"short": short,
-}).ParseFS(files, "page.html"))
+// page is parsed when first served, not at process start.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page.html").Funcs(template.FuncMap{
+		"when":  when,
+		"short": short,
+	}).ParseFS(files, "page.html"))
+})
 
 // PageSize is how many secrets one page lists.
 const PageSize = 100
@@ -164,7 +168,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	if err := page.Execute(w, v); err != nil {
+	if err := page().Execute(w, v); err != nil {
 		h.cfg.Log.Warn("status page: render", "error", err)
 	}
 }

@@ -24,26 +24,40 @@ import (
 	"github.com/rotorhq/rotor/internal/store"
 )
 
-// Store format 3 is a bbolt database (a B+tree of copy-on-write pages with
-// checksummed meta pages, fdatasynced on every commit) with five buckets:
+// Store format 4 is a bbolt database (a B+tree of copy-on-write pages with
+// checksummed meta pages, fdatasynced on every commit) with six buckets:
 //
-//	rotor:   format → "3", check → sealed key check, seq → highest secret Seq
-//	secrets: arnKey → sealed secret metadata (the record without values)
-//	names:   nameKey → arnKey, for the secrets that hold their name
-//	order:   Seq (8 bytes, big endian) → arnKey, creation order for listing
-//	values:  arnKey | versionKey → sealed value of one version
+//	rotor:    format → "4", check → sealed key check, seq → highest secret Seq
+//	secrets:  arnKey → sealed secret entry: the record without its
+//	          versions, the labels of each version, the highest slot given
+//	versions: arnKey | slot (8 bytes, big endian) → sealed version entry
+//	          (id, dates, whether it holds a value), oldest first
+//	names:    nameKey → arnKey, for the secrets that hold their name
+//	order:    Seq (8 bytes, big endian) → arnKey, creation order for listing
+//	values:   arnKey | versionKey → sealed value of one version
 //
 // arnKey, nameKey and versionKey are HMAC-SHA256 of the ARN, the name and
 // the version id under a key derived from the store key, so that neither
 // names nor ids appear in the file; everything else is sealed with
 // XChaCha20-Poly1305 under another derived key, with the bucket and the
 // entry's key as associated data, so that an entry cannot be moved to
-// another key unnoticed. Reading one secret reads its metadata and its
-// values and nothing else; writing it writes its metadata, the values its
-// versions gained, and removes those it lost.
+// another key unnoticed. Reading one secret reads its entries and nothing
+// else; writing it puts its secret entry (small: no version list) and the
+// version entries and values that changed or are new, and deletes those it
+// lost, so a new version costs three entries whatever the number of
+// versions.
+//
+// Format 3 was the same but for the versions bucket: its secret entries
+// hold their versions inline. A format 3 file becomes format 4 on first
+// open (the versions bucket is added and the format entry set, in one
+// commit); its secret entries are read as they are and rewritten in the
+// new layout when next written. A rotor that reads only format 3 refuses a
+// format 4 file instead of reading its secrets without their versions.
 const (
+	formatV4     = "4"
 	formatV3     = "3"
 	arnKeyLen    = sha256.Size
+	slotLen      = 8
 	versionKeyLn = 16
 )
 
@@ -53,11 +67,14 @@ var (
 	bucketNames   = []byte("names")
 	bucketOrder   = []byte("order")
 	bucketValues  = []byte("values")
+	bucketVersion = []byte("versions")
 
 	metaFormat = []byte("format")
 	metaCheck  = []byte("check")
 	metaSeq    = []byte("seq")
 
+	// The key check and the derived keys' labels say format 3, where
+	// they were introduced; format 4 derives and checks keys the same way.
 	keyCheckV3 = []byte("rotor store key check, format 3")
 )
 
@@ -68,7 +85,7 @@ func isBoltFile(head []byte) bool {
 	return len(head) >= 20 && binary.LittleEndian.Uint32(head[16:20]) == 0xED0CDAED
 }
 
-// file is a store file of format 3. It is not safe for concurrent use: the
+// file is a store file of format 4. It is not safe for concurrent use: the
 // Store runs one group at a time, each under lockStore.
 type file struct {
 	path    string
@@ -214,27 +231,57 @@ func (f *file) openDB() (*bolt.DB, error) {
 	return db, nil
 }
 
-// check verifies the key against a database's check entry.
+// check verifies that a database is of format 4 and opens with the key.
 func (f *file) check(tx *bolt.Tx) error {
+	format, err := f.checkKey(tx)
+	if err == nil && format != formatV4 {
+		// start upgrades a format 3 file before any group runs, under
+		// the same lock: a format 3 file here was put back since.
+		err = fmt.Errorf("%s is a rotor store of format %s again (it was upgraded when opened); open it anew", f.path, format)
+	}
+	return err
+}
+
+// checkKey verifies the key against a database's check entry and that it
+// has the buckets of its format, 3 or 4, which it returns.
+func (f *file) checkKey(tx *bolt.Tx) (string, error) {
 	b := tx.Bucket(bucketMeta)
 	if b == nil {
-		return f.corrupt(errors.New("its meta bucket is missing"))
+		return "", f.corrupt(errors.New("its meta bucket is missing"))
 	}
-	if v := b.Get(metaFormat); string(v) != formatV3 {
-		return fmt.Errorf("%s is a rotor store of format %q, which this build of rotor does not read; use the rotor that wrote it", f.path, v)
+	format := string(b.Get(metaFormat))
+	if format != formatV4 && format != formatV3 {
+		return "", fmt.Errorf("%s is a rotor store of format %q, which this build of rotor does not read; use the rotor that wrote it", f.path, format)
 	}
 	plain, err := f.open(bucketMeta, metaCheck, b.Get(metaCheck))
 	if err != nil || !bytes.Equal(plain, keyCheckV3) {
-		return store.Errorf(store.ErrDecryptionFailure,
+		return "", store.Errorf(store.ErrDecryptionFailure,
 			"the store at %s cannot be decrypted with this key (from %s); set %s to the key the store was created with, or restore its key file %s",
 			f.path, f.keyFrom, KeyEnv, f.keyFile)
 	}
-	for _, name := range [][]byte{bucketSecrets, bucketNames, bucketOrder, bucketValues} {
+	buckets := [][]byte{bucketSecrets, bucketNames, bucketOrder, bucketValues}
+	if format == formatV4 {
+		buckets = append(buckets, bucketVersion)
+	}
+	for _, name := range buckets {
 		if tx.Bucket(name) == nil {
-			return f.corrupt(fmt.Errorf("its %s bucket is missing", name))
+			return "", f.corrupt(fmt.Errorf("its %s bucket is missing", name))
 		}
 	}
-	return nil
+	return format, nil
+}
+
+// upgradeV3 makes a format 3 database one of format 4: the secret entries
+// of format 3 (versions inline) are read as they are.
+func (f *file) upgradeV3(tx *bolt.Tx) error {
+	format, err := f.checkKey(tx)
+	if err != nil || format == formatV4 {
+		return err
+	}
+	if _, err := tx.CreateBucketIfNotExists(bucketVersion); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMeta).Put(metaFormat, []byte(formatV4))
 }
 
 // initDB creates the buckets and the key check of a new database.
@@ -247,13 +294,13 @@ func (f *file) initDB(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	if err := meta.Put(metaFormat, []byte(formatV3)); err != nil {
+	if err := meta.Put(metaFormat, []byte(formatV4)); err != nil {
 		return err
 	}
 	if err := meta.Put(metaCheck, check); err != nil {
 		return err
 	}
-	for _, name := range [][]byte{bucketSecrets, bucketNames, bucketOrder, bucketValues} {
+	for _, name := range [][]byte{bucketSecrets, bucketNames, bucketOrder, bucketValues, bucketVersion} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
@@ -302,9 +349,30 @@ func (s *source) get(id string) (*record, error) {
 	return s.load(ak)
 }
 
-// load reads the metadata of the secret at ak; its values are read by
-// values, when an operation needs them.
+// load reads the secret at ak, without its values, which txn.value reads
+// when an operation needs them; nil when there is none.
 func (s *source) load(ak []byte) (*record, error) {
+	r, err := s.read(ak)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	if s.loaded != nil {
+		s.loaded(r)
+	}
+	return r, nil
+}
+
+// secretEntry is what the secrets bucket holds for a secret: its record
+// without versions (format 3: with them), the labels of each version and
+// the highest slot given to one.
+type secretEntry struct {
+	*record
+	Labels map[string][]string `json:"labels,omitempty"`
+	Slots  uint64              `json:"slots,omitempty"`
+}
+
+// read is load as the file has it, without the dates noted since.
+func (s *source) read(ak []byte) (*record, error) {
 	var r *record
 	err := s.f.guard(func() error {
 		sealed := s.tx.Bucket(bucketSecrets).Get(ak)
@@ -320,21 +388,53 @@ func (s *source) load(ak []byte) (*record, error) {
 			return s.f.corrupt(err)
 		}
 		s.f.loads++
-		r = new(record)
-		if err := json.Unmarshal(plain, r); err != nil {
+		e := secretEntry{record: new(record)}
+		if err := json.Unmarshal(plain, &e); err != nil {
 			return s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
 		}
-		r.partial = true
+		r = e.record
+		r.partial, r.slots = true, e.Slots
+		if r.Versions == nil {
+			if err := s.readVersions(ak, r, e.Labels); err != nil {
+				return err
+			}
+		}
 		s.f.remember(ak, sealed, r)
 		return nil
 	})
-	if err != nil || r == nil {
-		return nil, err
+	return r, err
+}
+
+// readVersions reads the version entries of the secret at ak into r, and
+// gives them their labels.
+func (s *source) readVersions(ak []byte, r *record, labels map[string][]string) error {
+	c := s.tx.Bucket(bucketVersion).Cursor()
+	for k, sealed := c.Seek(ak); k != nil && bytes.HasPrefix(k, ak); k, sealed = c.Next() {
+		if len(k) != arnKeyLen+slotLen {
+			return s.f.corrupt(errors.New("a version entry has a key of the wrong length"))
+		}
+		plain, err := s.f.open(bucketVersion, k, sealed)
+		if err != nil {
+			return s.f.corrupt(err)
+		}
+		v := new(version)
+		if err := json.Unmarshal(plain, v); err != nil {
+			return s.f.corrupt(fmt.Errorf("decode a version: %w", err))
+		}
+		v.slot = binary.BigEndian.Uint64(k[arnKeyLen:])
+		v.Stages = labels[v.ID]
+		r.Versions = append(r.Versions, v)
 	}
-	if s.loaded != nil {
-		s.loaded(r)
+	for id := range labels {
+		if r.version(id) == nil {
+			return s.f.corrupt(fmt.Errorf("secret %s: the entry of version %s is missing", r.Name, id))
+		}
 	}
-	return r, nil
+	return nil
+}
+
+func slotKey(ak []byte, slot uint64) []byte {
+	return binary.BigEndian.AppendUint64(bytes.Clone(ak), slot)
 }
 
 // value reads the value of version id of r.
@@ -415,6 +515,9 @@ func (s *source) write(changes []change, seq uint64) error {
 	})
 }
 
+// writeOne puts one change into the transaction: against the secret as
+// the file holds it, it writes the version entries and values that are new
+// or changed and deletes those the secret lost, then its secret entry.
 func (s *source) writeOne(c change) error {
 	f := s.f
 	if c.rec == nil {
@@ -429,52 +532,107 @@ func (s *source) writeOne(c change) error {
 			return err
 		}
 	}
-	meta := newEntry(r, nil).Put
-	meta.partial = false
-	plain, err := json.Marshal(meta)
+	stored, err := s.read(ak)
 	if err != nil {
-		return fmt.Errorf("encode secret record: %w", err)
+		return err
 	}
-	sealed, err := f.seal(bucketSecrets, ak, plain)
+	was := map[string]*version{}
+	if stored != nil {
+		r.slots = max(r.slots, stored.slots)
+		for _, v := range stored.Versions {
+			was[v.ID] = v
+		}
+	}
+	versions, values := s.tx.Bucket(bucketVersion), s.tx.Bucket(bucketValues)
+	labels := make(map[string][]string, 3)
+	for _, v := range r.Versions {
+		if len(v.Stages) > 0 {
+			labels[v.ID] = v.Stages
+		}
+		old := was[v.ID]
+		delete(was, v.ID)
+		if old != nil && old.slot != 0 {
+			v.slot = old.slot
+		} else {
+			r.slots++
+			v.slot = r.slots
+		}
+		if old == nil || old.slot == 0 || !sameEntry(old, v) {
+			entry := *v
+			entry.Stages, entry.Value = nil, nil
+			if err := s.put(bucketVersion, slotKey(ak, v.slot), entry); err != nil {
+				return err
+			}
+		}
+		if v.HasValue && (old == nil || !old.HasValue) {
+			if v.Value == nil {
+				return fmt.Errorf("secret %s: version %s has no value to write", r.Name, v.ID)
+			}
+			k := f.valueKey(ak, v.ID)
+			sealed, err := f.seal(bucketValues, k, v.Value)
+			if err != nil {
+				return err
+			}
+			if err := values.Put(k, sealed); err != nil {
+				return err
+			}
+		}
+	}
+	for _, old := range was {
+		if old.slot != 0 {
+			if err := versions.Delete(slotKey(ak, old.slot)); err != nil {
+				return err
+			}
+		}
+		if old.HasValue {
+			if err := values.Delete(f.valueKey(ak, old.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	meta := *r
+	meta.Versions = nil
+	sealed, err := s.seal(bucketSecrets, ak, secretEntry{record: &meta, Labels: labels, Slots: r.slots})
 	if err != nil {
 		return err
 	}
 	if err := s.tx.Bucket(bucketSecrets).Put(ak, sealed); err != nil {
 		return err
 	}
-	s.f.remember(ak, sealed, meta)
-	if err := names.Put(nk, ak); err != nil {
-		return err
-	}
-	if err := s.tx.Bucket(bucketOrder).Put(seqKey(r.Seq), ak); err != nil {
-		return err
-	}
-	values := s.tx.Bucket(bucketValues)
-	for _, id := range c.newValues {
-		v := r.version(id)
-		k := f.valueKey(ak, id)
-		sealed, err := f.seal(bucketValues, k, v.Value)
-		if err != nil {
-			return err
-		}
-		if err := values.Put(k, sealed); err != nil {
+	f.remember(ak, sealed, r)
+	if !bytes.Equal(names.Get(nk), ak) {
+		if err := names.Put(nk, ak); err != nil {
 			return err
 		}
 	}
-	if c.old != nil {
-		has := make(map[string]bool, len(r.Versions))
-		for _, v := range r.Versions {
-			has[v.ID] = v.HasValue
-		}
-		for _, v := range c.old.Versions {
-			if v.HasValue && !has[v.ID] {
-				if err := values.Delete(f.valueKey(ak, v.ID)); err != nil {
-					return err
-				}
-			}
-		}
+	if order := s.tx.Bucket(bucketOrder); !bytes.Equal(order.Get(seqKey(r.Seq)), ak) {
+		return order.Put(seqKey(r.Seq), ak)
 	}
 	return nil
+}
+
+// sameEntry reports whether two states of a version have the same entry.
+func sameEntry(a, b *version) bool {
+	return a.ID == b.ID && a.Created.Equal(b.Created) && a.Accessed.Equal(b.Accessed) &&
+		a.Binary == b.Binary && a.HasValue == b.HasValue
+}
+
+// seal encodes v and seals it for key of bucket.
+func (s *source) seal(bucket, key []byte, v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode a store entry: %w", err)
+	}
+	return s.f.seal(bucket, key, plain)
+}
+
+// put seals v and puts it at key of bucket.
+func (s *source) put(bucket, key []byte, v any) error {
+	sealed, err := s.seal(bucket, key, v)
+	if err != nil {
+		return err
+	}
+	return s.tx.Bucket(bucket).Put(key, sealed)
 }
 
 // purge deletes the secret at ak and everything of it; old is its record,
@@ -506,10 +664,12 @@ func (s *source) purge(ak []byte, old *record) error {
 	if err := s.tx.Bucket(bucketSecrets).Delete(ak); err != nil {
 		return err
 	}
-	c := s.tx.Bucket(bucketValues).Cursor()
-	for k, _ := c.Seek(ak); k != nil && bytes.HasPrefix(k, ak); k, _ = c.Seek(ak) {
-		if err := c.Delete(); err != nil {
-			return err
+	for _, bucket := range [][]byte{bucketVersion, bucketValues} {
+		c := s.tx.Bucket(bucket).Cursor()
+		for k, _ := c.Seek(ak); k != nil && bytes.HasPrefix(k, ak); k, _ = c.Seek(ak) {
+			if err := c.Delete(); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

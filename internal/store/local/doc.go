@@ -4,11 +4,12 @@
 //
 // # File format and durability
 //
-// The file (format 3, bolt.go) is a bbolt database: a B+tree of
+// The file (format 4, bolt.go) is a bbolt database: a B+tree of
 // copy-on-write pages whose two meta pages are checksummed, each commit
 // fdatasyncing the pages it wrote and then its meta page. A secret is one
-// entry of metadata (its versions' ids, labels and dates; its tags, dates
-// and rotation rules) and one entry per version value, each sealed with
+// secret entry (its tags, dates, rotation rules and the labels of its
+// versions), one entry per version (its id and dates) and one per version
+// value, each sealed with
 // XChaCha20-Poly1305 under a key derived from the 32-byte store key
 // (Config.Key, $ROTOR_STORE_KEY, or a key file beside the store that is
 // generated on first use), and found by an HMAC of its ARN or name: nothing
@@ -32,7 +33,10 @@
 // A store file of format 2 (an encrypted append-only log, v2file.go) is
 // migrated when it is first opened: its secrets are written to a new
 // database beside it, which is fsynced and renamed over it; a crash before
-// the rename leaves the format 2 file as it was.
+// the rename leaves the format 2 file as it was. One of format 3 (the same
+// database, but with each secret's versions inside its secret entry) is
+// upgraded in one commit when first opened, and each of its secrets takes
+// the layout of format 4 when next written.
 //
 // Operations of one Store that arrive while another runs are group
 // committed (group.go): the next group runs them all in one transaction,
@@ -53,8 +57,10 @@
 // secrets. A group costs one flock, opening the database (reading its meta
 // pages and free list, and mapping the file, which reads nothing more) and,
 // when it writes, the pages its changes touch and two fdatasyncs. A write
-// puts the changed secret's metadata and the values its versions gained,
-// and deletes those they lost; the other values are not touched. Opening a
+// puts the changed secret's entry, which is small (no version list), and
+// the version entries and values that are new or changed, and deletes
+// those it lost; the other versions are not touched, so a new version
+// costs the same at 1 version as at 100. Opening a
 // Store checks the key against the file and reads nothing else.
 // ListSecrets reads the secrets of the page it returns in creation order
 // (all of them only when a filter matches few), so listing is linear in

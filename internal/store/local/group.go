@@ -10,14 +10,13 @@ import (
 
 // Group commit. Operations of a file store that arrive while another runs
 // wait in a queue; when it is done, the next leader runs all those waiting
-// as one group: under one store lock, on state brought up to date once, one
-// after another, and the changes of them all go to the file in one frame
-// with one fdatasync. Each operation still sees the state its predecessors
-// left and fails or succeeds on its own (a failed one changes nothing), but
-// none returns before the frame that holds its group's changes is durable:
-// a read in a group after a write could otherwise return what a power loss
-// takes back. One frame per group keeps the crash model: only the last
-// frame can be damaged by a crash (doc.go).
+// as one group: under one store lock, in one transaction of the database,
+// one after another, and the changes of them all go to the file in one
+// commit. Each operation still sees the state its predecessors left and
+// fails or succeeds on its own (a failed one changes nothing), but none
+// returns before the commit that holds its group's changes is durable: a
+// read in a group after a write could otherwise return what a power loss
+// takes back.
 
 // request is one operation waiting to run.
 type request struct {

@@ -18,6 +18,10 @@ type version struct {
 	HasValue bool      `json:"hasValue,omitempty"`
 	Created  time.Time `json:"created"`
 	Accessed time.Time `json:"accessed,omitzero"`
+
+	// slot is where a store file keeps the version's entry (see bolt.go),
+	// 0 for a version not written there in its own entry yet.
+	slot uint64
 }
 
 func (v *version) has(label string) bool { return slices.Contains(v.Stages, label) }
@@ -69,6 +73,8 @@ type record struct {
 	// partial is set on a record read from a store file without its
 	// values (see db.lookup); txn.value reads the one an operation needs.
 	partial bool
+	// slots is the highest version slot a store file gave the secret.
+	slots uint64
 }
 
 // clone returns a copy that can be changed without touching r. Values are

@@ -14,8 +14,8 @@ import (
 )
 
 // start finds the key, then creates the store file when there is none,
-// migrates one of format 2 to format 3, or checks that the file is a store
-// this key opens.
+// migrates one of format 2 to format 4, upgrades one of format 3, or checks
+// that the file is a store this key opens.
 func (f *file) start(cfg Config) error {
 	unlock, err := f.lockStore()
 	if err != nil {
@@ -53,7 +53,21 @@ func (f *file) start(cfg Config) error {
 		return err
 	}
 	defer db.Close()
-	return f.guard(func() error { return db.View(f.check) })
+	return f.guard(func() error {
+		var format string
+		err := db.View(func(tx *bolt.Tx) (err error) {
+			format, err = f.checkKey(tx)
+			return err
+		})
+		if err != nil || format == formatV4 {
+			return err
+		}
+		if err := db.Update(f.upgradeV3); err != nil {
+			return fmt.Errorf("upgrade the store %s from format 3 to 4 (it is unchanged): %w", f.path, err)
+		}
+		f.log.Info("upgraded the store to format 4", "path", f.path)
+		return nil
+	})
 }
 
 // readHead reads the first bytes of path, and those of its second page,
@@ -107,7 +121,7 @@ func (f *file) create(recs []*record) error {
 			changes := make([]change, len(batch))
 			var seq uint64
 			for i, r := range batch {
-				changes[i] = change{arn: r.ARN, rec: r, newValues: allValues(r)}
+				changes[i] = change{arn: r.ARN, rec: r}
 				seq = max(seq, r.Seq)
 			}
 			return src.write(changes, max(seq, src.seq()))
@@ -129,7 +143,7 @@ func (f *file) create(recs []*record) error {
 }
 
 // migrate rewrites a store file of format 2 (an encrypted log, see
-// v2file.go) as format 3, with every secret and version it holds.
+// v2file.go) as format 4, with every secret and version it holds.
 func (f *file) migrate(now time.Time) error {
 	old := &v2file{path: f.path, key: f.key, keyFrom: f.keyFrom, keyFile: f.keyFile, log: f.log}
 	var d *db
@@ -144,8 +158,8 @@ func (f *file) migrate(now time.Time) error {
 		}
 	}
 	if err := f.create(recs); err != nil {
-		return fmt.Errorf("migrate the store %s to format 3 (it is unchanged): %w", f.path, err)
+		return fmt.Errorf("migrate the store %s to format 4 (it is unchanged): %w", f.path, err)
 	}
-	f.log.Info("migrated the store to format 3", "path", f.path, "secrets", len(recs))
+	f.log.Info("migrated the store to format 4", "path", f.path, "secrets", len(recs))
 	return nil
 }

@@ -205,13 +205,11 @@ func (d *db) sorted() []string {
 }
 
 // change is one secret written (rec set) or removed (rec nil) by an
-// operation. newValues are the versions that got their value in it: the
-// only values the file store writes for the change.
+// operation.
 type change struct {
-	arn       string
-	rec       *record
-	old       *record // the secret before the operation, nil when new
-	newValues []string
+	arn string
+	rec *record
+	old *record // the secret before the operation, nil when new
 }
 
 // txn is one operation on the state. Operations read records through find
@@ -315,31 +313,12 @@ func (tx *txn) commit() []change {
 	for i, c := range out {
 		out[i].old = tx.db.byARN[c.arn]
 		if c.rec != nil {
-			out[i].newValues = newValues(out[i].old, c.rec)
 			tx.db.put(c.rec)
 		} else {
 			tx.db.remove(c.arn)
 		}
 	}
 	return out
-}
-
-// newValues returns the versions of r that hold a value that they did not
-// hold in old.
-func newValues(old, r *record) []string {
-	had := make(map[string]bool)
-	if old != nil {
-		for _, v := range old.Versions {
-			had[v.ID] = v.HasValue
-		}
-	}
-	var ids []string
-	for _, v := range r.Versions {
-		if v.HasValue && !had[v.ID] {
-			ids = append(ids, v.ID)
-		}
-	}
-	return ids
 }
 
 func errNotFound() error {

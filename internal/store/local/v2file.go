@@ -55,7 +55,7 @@ func allValues(r *record) []string {
 }
 
 // v2file reads a store file of format 2 (an encrypted append-only log of
-// frames, see codec.go), to migrate it to format 3 (see open.go); tests
+// frames, see codec.go), to migrate it to format 4 (see open.go); tests
 // also write one, with compact.
 type v2file struct {
 	path    string

@@ -141,7 +141,7 @@ func fillStore(t *testing.T, s *Store, now *time.Time) {
 }
 
 // writeFormat2 writes the state of a memory store as a store file of
-// format 2, as the release before format 3 left it.
+// format 2, as the release before format 3 left it (the release before format 4 read it).
 func writeFormat2(t *testing.T, m *Store, path string, key []byte, now time.Time) {
 	t.Helper()
 	old := &v2file{path: path, key: key}
@@ -155,7 +155,7 @@ func writeFormat2(t *testing.T, m *Store, path string, key []byte, now time.Time
 }
 
 // A store file of format 2 is migrated when it is opened: every secret,
-// version, value, label, tag and date is there, and the file is format 3.
+// version, value, label, tag and date is there, and the file is format 4.
 func TestMigrateFormat2(t *testing.T) {
 	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
@@ -175,7 +175,14 @@ func TestMigrateFormat2(t *testing.T) {
 		t.Fatalf("after migration:\n got %.400s\nwant %.400s", got, want)
 	}
 	if !isBoltFile(readFile(t, path)) {
-		t.Fatal("the store file is not format 3 after opening")
+		t.Fatal("the store file is not a bbolt file after opening")
+	}
+	s.Close()
+	if f := fileFormat(t, path); f != formatV4 {
+		t.Fatalf("format %q after the migration", f)
+	}
+	if s, err = Open(Config{Path: path, Key: key, Now: clock}); err != nil {
+		t.Fatal(err)
 	}
 	if tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".store.db.tmp-*")); len(tmp) > 0 {
 		t.Fatalf("temporary files left: %v", tmp)
@@ -264,7 +271,7 @@ func TestTornMetaPage(t *testing.T) {
 // An entry changed on disk is refused as damage, naming the store and
 // what to do, and the store file is not changed by the attempt.
 func TestDamagedEntry(t *testing.T) {
-	for _, bucket := range [][]byte{bucketSecrets, bucketValues} {
+	for _, bucket := range [][]byte{bucketSecrets, bucketVersion, bucketValues} {
 		t.Run(string(bucket), func(t *testing.T) {
 			path, key := filepath.Join(t.TempDir(), "store.db"), testKey()
 			s := openPath(t, path, key)
@@ -423,5 +430,243 @@ func TestEachSeesTheGroupsNewSecrets(t *testing.T) {
 		if strings.Join(names, ",") != strings.Join(want, ",") {
 			t.Errorf("asc=%v: %v, want %v", asc, names, want)
 		}
+	}
+}
+
+// writeFormat3 writes the state of a memory store as a store file of
+// format 3, as the release before format 4 left it: each secret entry
+// holds its versions, and there is no versions bucket.
+func writeFormat3(t *testing.T, m *Store, path string, key []byte) {
+	t.Helper()
+	f := &file{path: path}
+	if err := f.deriveKeys(key); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := f.initDB(tx); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(bucketVersion); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketMeta).Put(metaFormat, []byte(formatV3)); err != nil {
+			return err
+		}
+		for _, arn := range m.db.sorted() {
+			r := m.db.byARN[arn]
+			ak := f.arnKey(arn)
+			meta := newEntry(r, nil).Put
+			plain, err := json.Marshal(meta)
+			if err != nil {
+				return err
+			}
+			sealed, err := f.seal(bucketSecrets, ak, plain)
+			if err != nil {
+				return err
+			}
+			if err := errors.Join(tx.Bucket(bucketSecrets).Put(ak, sealed),
+				tx.Bucket(bucketNames).Put(f.nameKey(r.Name), ak),
+				tx.Bucket(bucketOrder).Put(seqKey(r.Seq), ak)); err != nil {
+				return err
+			}
+			for _, v := range r.Versions {
+				if v.HasValue {
+					k := f.valueKey(ak, v.ID)
+					sealed, err := f.seal(bucketValues, k, v.Value)
+					if err != nil {
+						return err
+					}
+					if err := tx.Bucket(bucketValues).Put(k, sealed); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(metaSeq, seqKey(m.db.seq))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fileFormat reads the format entry of a closed store file.
+func fileFormat(t *testing.T, path string) string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var format string
+	if err := db.View(func(tx *bolt.Tx) error { format = string(tx.Bucket(bucketMeta).Get(metaFormat)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return format
+}
+
+// A store file of format 3 becomes format 4 when it is opened, with every
+// secret as it was; a secret written since is in the new layout, and the
+// file reads the same as a memory store given the same operations.
+func TestUpgradeFormat3(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	m := NewMemory(Config{Now: clock})
+	fillStore(t, m, &now)
+	path, key := filepath.Join(t.TempDir(), "store.db"), testKey()
+	writeFormat3(t, m, path, key)
+	s, err := Open(Config{Path: path, Key: key, Now: clock})
+	if err != nil {
+		t.Fatalf("open a format 3 store: %v", err)
+	}
+	if got, want := dump(t, s), dump(t, m); got != want {
+		t.Fatalf("after the upgrade:\n got %.400s\nwant %.400s", got, want)
+	}
+	if n := countEntries(t, s, bucketVersion); n != 0 {
+		t.Fatalf("the upgrade wrote %d version entries; secrets are rewritten only when next written", n)
+	}
+	for _, st := range []*Store{m, s} {
+		if _, err := st.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: "app/03", Value: secret.New("after the upgrade"),
+			ClientRequestToken: "99999999-0000-4000-8000-000000000000"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.UpdateSecretVersionStage(t.Context(), store.UpdateSecretVersionStageInput{SecretID: "app/02",
+			VersionStage: "team-label", MoveToVersionID: describe(t, st, "app/02").VersionWithStage(store.Previous)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := dump(t, m)
+	if got := dump(t, s); got != want {
+		t.Fatalf("after writes:\n got %.400s\nwant %.400s", got, want)
+	}
+	if n := countEntries(t, s, bucketVersion); n != 5+3 {
+		t.Fatalf("%d version entries, want the 5 of app/03 (4 and the new one) and the 3 of app/02", n)
+	}
+	s.Close()
+	if f := fileFormat(t, path); f != formatV4 {
+		t.Fatalf("format %q after the upgrade", f)
+	}
+	if s, err = Open(Config{Path: path, Key: key, Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := dump(t, s); got != want {
+		t.Fatalf("reopened:\n got %.400s\nwant %.400s", got, want)
+	}
+}
+
+// The upgrade with the wrong key changes nothing.
+func TestUpgradeWrongKey(t *testing.T) {
+	m := NewMemory(Config{})
+	mustCreate(t, m, "a", "v")
+	path := filepath.Join(t.TempDir(), "store.db")
+	writeFormat3(t, m, path, testKey())
+	before := readFile(t, path)
+	if _, err := Open(Config{Path: path, Key: bytes.Repeat([]byte{7}, 32)}); store.CodeOf(err) != store.ErrDecryptionFailure {
+		t.Fatalf("open with the wrong key: %v", err)
+	}
+	if !bytes.Equal(readFile(t, path), before) {
+		t.Fatal("a failed upgrade changed the file")
+	}
+}
+
+// entries reads every entry of s's file, by bucket and key.
+func entries(t *testing.T, s *Store) map[string]string {
+	t.Helper()
+	unlock, err := s.file.lockStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	db, err := bolt.Open(s.Path(), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string]string{}
+	err = db.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				out[fmt.Sprintf("%s/%x", name, k)] = string(v)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A new version of a secret at its 100 versions puts the secret's entry,
+// the new version's entry and its value, and deletes the entry and value
+// of the version it prunes: nothing else of the file changes, whatever the
+// number of versions.
+func TestWriteChangesOnlyWhatChanged(t *testing.T) {
+	s := openWith(t, Config{})
+	ctx := t.Context()
+	arn := mustCreate(t, s, "busy", "v0")
+	mustCreate(t, s, "other", "o")
+	put := func(i int) {
+		t.Helper()
+		if _, err := s.PutSecretValue(ctx, store.PutSecretValueInput{SecretID: arn, Value: secret.New(fmt.Sprintf("v%d", i)),
+			ClientRequestToken: fmt.Sprintf("%08d-0000-4000-8000-000000000000", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i < store.MaxVersions; i++ {
+		put(i)
+	}
+	before := entries(t, s)
+	put(store.MaxVersions)
+	after := entries(t, s)
+	changed := map[string]int{}
+	for k, v := range after {
+		if old, ok := before[k]; !ok {
+			changed["+"+strings.Split(k, "/")[0]]++
+		} else if old != v {
+			changed["~"+strings.Split(k, "/")[0]]++
+		}
+	}
+	for k := range before {
+		if _, ok := after[k]; !ok {
+			changed["-"+strings.Split(k, "/")[0]]++
+		}
+	}
+	want := map[string]int{"~secrets": 1, "+versions": 1, "-versions": 1, "+values": 1, "-values": 1}
+	if fmt.Sprint(changed) != fmt.Sprint(want) {
+		t.Fatalf("a new version changed %v, want %v", changed, want)
+	}
+	if d := describe(t, s, arn); len(d.VersionIDsToStages) != 2 || mustValue(t, s, arn) != fmt.Sprintf("v%d", store.MaxVersions) {
+		t.Fatalf("after the write: %v", d.VersionIDsToStages)
+	}
+}
+
+// A labelled version whose entry is missing is damage, not a secret
+// without it.
+func TestMissingVersionEntry(t *testing.T) {
+	path, key := filepath.Join(t.TempDir(), "store.db"), testKey()
+	s := openPath(t, path, key)
+	mustCreate(t, s, "a", "v")
+	s.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketVersion).Cursor().First()
+		return tx.Bucket(bucketVersion).Delete(bytes.Clone(k))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = openPath(t, path, key)
+	if _, err := s.DescribeSecret(t.Context(), "a"); store.CodeOf(err) != store.ErrInternal || !strings.Contains(err.Error(), "backup") {
+		t.Fatalf("describe a secret whose version entry is missing: %v", err)
 	}
 }
