@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -225,5 +226,48 @@ func TestWriteFormats(t *testing.T) {
 	}
 	if _, err := d.Write("xml"); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// The Terraform writer's strings evaluate to what they were given, however
+// they are made: quotes, backslashes, control characters, template
+// openings, non-ASCII. Its layout is what `terraform fmt` (hclwrite) makes.
+func TestTerraformStrings(t *testing.T) {
+	tricky := []string{
+		`plain`, `with "quotes"`, `back\slash`, "new\nline\r\ttab", "\x00\x01\x1f\x7f",
+		`${var.x}`, `%{ if true }`, `$${x}`, `%%{x}`, `$`, `%`, `{`, `a$b%c{d}`, `trailing $`,
+		"ünïcødé ✓", "", `arn:aws:iam::123456789012:user/*`, "\u2028",
+	}
+	d := Document{Statements: []rotator.Statement{{Sid: "S", Actions: tricky, Resources: nil,
+		Condition: map[string]map[string]string{"StringLike": {"aws:username": tricky[6]}}}}}
+	tf, err := d.Write(FormatTerraform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if formatted := hclwrite.Format(tf); string(formatted) != string(tf) {
+		t.Errorf("not laid out as terraform fmt would:\n%s\nwant\n%s", tf, formatted)
+	}
+	f, diags := hclsyntax.ParseConfig(tf, "policy.tf", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("%v\n%s", diags, tf)
+	}
+	st := f.Body.(*hclsyntax.Body).Blocks[0].Body.Blocks[0].Body
+	acts, diags := st.Attributes["actions"].Expr.Value(nil)
+	if diags.HasErrors() {
+		t.Fatalf("actions do not evaluate: %v\n%s", diags, tf)
+	}
+	var got []string
+	for _, a := range acts.AsValueSlice() {
+		got = append(got, a.AsString())
+	}
+	if !slices.Equal(got, tricky) {
+		t.Errorf("actions evaluate to\n%q\nwant\n%q", got, tricky)
+	}
+	if res, _ := st.Attributes["resources"].Expr.Value(nil); res.LengthInt() != 0 {
+		t.Errorf("no resources: %#v", res)
+	}
+	cond := st.Blocks[0].Body.Attributes["values"]
+	if v, diags := cond.Expr.Value(nil); diags.HasErrors() || v.AsValueSlice()[0].AsString() != tricky[6] {
+		t.Errorf("condition value: %v %v", v, diags)
 	}
 }

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hashicorp/hcl/v2/hclwrite"
-	"github.com/zclconf/go-cty/cty"
 	"gopkg.in/yaml.v3"
 
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -72,37 +70,87 @@ func (d Document) iam() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// terraform writes an aws_iam_policy_document data source named rotor.
+// terraform writes an aws_iam_policy_document data source named rotor, as
+// `terraform fmt` lays it out (each block's attributes aligned on "=").
 func (d Document) terraform() []byte {
-	f := hclwrite.NewEmptyFile()
-	data := f.Body().AppendNewBlock("data", []string{"aws_iam_policy_document", "rotor"}).Body()
+	var b bytes.Buffer
+	b.WriteString("data \"aws_iam_policy_document\" \"rotor\" {\n")
 	for i, s := range d.Statements {
 		if i > 0 {
-			data.AppendNewline()
+			b.WriteString("\n")
 		}
-		b := data.AppendNewBlock("statement", nil).Body()
-		b.SetAttributeValue("sid", cty.StringVal(s.Sid))
-		b.SetAttributeValue("effect", cty.StringVal("Allow"))
-		b.SetAttributeValue("actions", strings2cty(s.Actions))
-		b.SetAttributeValue("resources", strings2cty(s.Resources))
+		b.WriteString("  statement {\n")
+		writeAttrs(&b, "    ", [][2]string{
+			{"sid", hclString(s.Sid)},
+			{"effect", hclString("Allow")},
+			{"actions", hclList(s.Actions)},
+			{"resources", hclList(s.Resources)},
+		})
 		for _, op := range sortedKeys(s.Condition) {
 			for _, key := range sortedKeys(s.Condition[op]) {
-				c := b.AppendNewBlock("condition", nil).Body()
-				c.SetAttributeValue("test", cty.StringVal(op))
-				c.SetAttributeValue("variable", cty.StringVal(key))
-				c.SetAttributeValue("values", strings2cty([]string{s.Condition[op][key]}))
+				b.WriteString("    condition {\n")
+				writeAttrs(&b, "      ", [][2]string{
+					{"test", hclString(op)},
+					{"variable", hclString(key)},
+					{"values", hclList([]string{s.Condition[op][key]})},
+				})
+				b.WriteString("    }\n")
 			}
 		}
+		b.WriteString("  }\n")
 	}
-	return hclwrite.Format(f.Bytes())
+	b.WriteString("}\n")
+	return b.Bytes()
 }
 
-func strings2cty(ss []string) cty.Value {
-	vs := make([]cty.Value, len(ss))
-	for i, s := range ss {
-		vs[i] = cty.StringVal(s)
+// writeAttrs writes name = value lines, the names padded to the longest.
+func writeAttrs(b *bytes.Buffer, indent string, attrs [][2]string) {
+	width := 0
+	for _, a := range attrs {
+		width = max(width, len(a[0]))
 	}
-	return cty.TupleVal(vs)
+	for _, a := range attrs {
+		fmt.Fprintf(b, "%s%-*s = %s\n", indent, width, a[0], a[1])
+	}
+}
+
+// hclList writes a list of strings on one line.
+func hclList(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = hclString(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// hclString quotes s as an HCL string literal that evaluates to s: quotes,
+// backslashes and control characters escaped, and the template openings
+// ${ and %{ doubled ($${, %%{) so that Terraform does not interpolate them.
+func hclString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case (r == '$' || r == '%') && strings.HasPrefix(s[i+1:], "{"):
+			b.WriteRune(r)
+			b.WriteRune(r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // cloudFormation writes one entry of an AWS::IAM::Role's Policies.
