@@ -115,9 +115,34 @@ func (s *Store) accessChanges(changes []change) []change {
 	return changes
 }
 
-// accessWritten forgets the noted dates once a write carried them.
+// noteExpired keeps the secrets of d past their recovery window for the
+// next write to remove, and makes sure one comes.
+func (s *Store) noteExpired(d *db, now time.Time) {
+	for arn, r := range d.byARN {
+		if r.expired(now) {
+			if s.expired == nil {
+				s.expired = make(map[string]bool)
+			}
+			s.expired[arn] = true
+		}
+	}
+	if len(s.expired) > 0 && s.accessTimer == nil {
+		s.accessTimer = time.AfterFunc(s.accessDelay, s.flushAccessLater)
+	}
+}
+
+// lookupExpired reads into d the secrets noteExpired kept, so that
+// purgeExpired removes them.
+func (s *Store) lookupExpired(d *db) {
+	for _, arn := range slices.Sorted(maps.Keys(s.expired)) {
+		d.lookup(arn)
+	}
+}
+
+// accessWritten forgets the noted dates and expired secrets once a write
+// carried them.
 func (s *Store) accessWritten() {
-	s.access = nil
+	s.access, s.expired = nil, nil
 	if s.accessTimer != nil {
 		s.accessTimer.Stop()
 		s.accessTimer = nil
@@ -128,7 +153,7 @@ func (s *Store) accessWritten() {
 func (s *Store) flushAccessLater() {
 	s.mu.Lock()
 	s.accessTimer = nil
-	idle := s.closed || len(s.access) == 0
+	idle := s.closed || len(s.access) == 0 && len(s.expired) == 0
 	s.mu.Unlock()
 	if idle {
 		return

@@ -40,7 +40,7 @@ func seed(tb testing.TB, s *Store, n int) {
 		tx.commit()
 		return
 	}
-	unlock, err := s.file.lockStore()
+	unlock, err := s.file.lockStore(false)
 	if err != nil {
 		tb.Fatal(err)
 	}

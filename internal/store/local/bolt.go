@@ -197,9 +197,14 @@ func (f *file) open(bucket, key, sealed []byte) ([]byte, error) {
 	return plain, nil
 }
 
-// lockStore takes the exclusive lock that every group holds.
-func (f *file) lockStore() (unlock func(), err error) {
-	if err := flock(f.lock, unix.LOCK_EX); err != nil {
+// lockStore takes the lock that every group holds: exclusive, or shared
+// for a group that only reads.
+func (f *file) lockStore(shared bool) (unlock func(), err error) {
+	how := unix.LOCK_EX
+	if shared {
+		how = unix.LOCK_SH
+	}
+	if err := flock(f.lock, how); err != nil {
 		return nil, fmt.Errorf("lock store %s: %w", f.path, err)
 	}
 	return func() { _ = flock(f.lock, unix.LOCK_UN) }, nil
@@ -209,14 +214,22 @@ func (f *file) lockStore() (unlock func(), err error) {
 // itself while it is open; every process opens it only under lockStore, so
 // that lock is free by then, and the timeout only guards against a process
 // that opened the file without it.
-var boltOptions = &bolt.Options{Timeout: 30 * time.Second, FreelistType: bolt.FreelistMapType}
+var (
+	boltOptions     = &bolt.Options{Timeout: 30 * time.Second, FreelistType: bolt.FreelistMapType}
+	boltReadOptions = &bolt.Options{Timeout: 30 * time.Second, FreelistType: bolt.FreelistMapType, ReadOnly: true}
+)
 
-// openDB opens the database; the caller holds lockStore and closes it.
-func (f *file) openDB() (*bolt.DB, error) {
+// openDB opens the database, read-only when read is set (which reads no
+// free list); the caller holds lockStore and closes it.
+func (f *file) openDB(read bool) (*bolt.DB, error) {
 	f.opens++
+	opts := boltOptions
+	if read {
+		opts = boltReadOptions
+	}
 	var db *bolt.DB
 	err := f.guard(func() (err error) {
-		db, err = bolt.Open(f.path, 0o600, boltOptions)
+		db, err = bolt.Open(f.path, 0o600, opts)
 		return err
 	})
 	if err != nil {

@@ -387,7 +387,7 @@ func TestReadsOnlyWhatIsNeeded(t *testing.T) {
 // countEntries counts the entries of a bucket of s's file.
 func countEntries(t *testing.T, s *Store, bucket []byte) int {
 	t.Helper()
-	unlock, err := s.file.lockStore()
+	unlock, err := s.file.lockStore(false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -577,7 +577,7 @@ func TestUpgradeWrongKey(t *testing.T) {
 // entries reads every entry of s's file, by bucket and key.
 func entries(t *testing.T, s *Store) map[string]string {
 	t.Helper()
-	unlock, err := s.file.lockStore()
+	unlock, err := s.file.lockStore(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/rotorhq/rotor/internal/store"
 )
 
 // Group commit. Operations of a file store that arrive while another runs
@@ -20,8 +22,10 @@ import (
 
 // request is one operation waiting to run.
 type request struct {
-	fn  func(tx *txn) error
-	err error
+	fn func(tx *txn) error
+	// read is set for an operation that changes nothing (see view).
+	read bool
+	err  error
 	// wake is closed when the request has run (done) or must lead the
 	// next group (lead).
 	wake       chan struct{}
@@ -34,13 +38,24 @@ type request struct {
 // id is the secret the operation is on, "" for all of them; only a Backend
 // uses it.
 func (s *Store) run(ctx context.Context, id string, fn func(tx *txn) error) error {
+	return s.do(ctx, id, &request{fn: fn})
+}
+
+// view is run for an operation that changes nothing: a group of such
+// operations alone shares the store file with other processes' reads (a
+// shared lock, a read-only transaction). LastAccessedDate is not a change
+// (see access.go).
+func (s *Store) view(ctx context.Context, id string, fn func(tx *txn) error) error {
+	return s.do(ctx, id, &request{fn: fn, read: true})
+}
+
+func (s *Store) do(ctx context.Context, id string, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if s.backend != nil {
-		return s.runBackend(ctx, id, fn)
+		return s.runBackend(ctx, id, r.fn)
 	}
-	r := &request{fn: fn}
 	if s.file == nil {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -117,19 +132,20 @@ func (s *Store) runGroup(group []*request) {
 // data and one of the meta page, before any request returns.
 func (s *Store) runFileGroup(group []*request) {
 	f := s.file
-	unlock, err := f.lockStore()
+	read := !slices.ContainsFunc(group, func(r *request) bool { return !r.read })
+	unlock, err := f.lockStore(read)
 	if err != nil {
 		failAll(group, err)
 		return
 	}
 	defer unlock()
-	bdb, err := f.openDB()
+	bdb, err := f.openDB(read)
 	if err != nil {
 		failAll(group, err)
 		return
 	}
 	defer bdb.Close()
-	btx, err := bdb.Begin(true)
+	btx, err := bdb.Begin(!read)
 	if err != nil {
 		failAll(group, f.corrupt(err))
 		return
@@ -156,6 +172,12 @@ func (s *Store) runFileGroup(group []*request) {
 			continue
 		}
 		c := tx.commit()
+		if r.read && (len(c) > 0 || tx.flush) {
+			// A read that wrote: a mistake of this package, which must
+			// not lose the write silently.
+			r.err = store.Errorf(store.ErrInternal, "a read of the store tried to write (a bug in rotor); nothing was written")
+			continue
+		}
 		s.applyAccess(tx.accessed)
 		if (len(c) > 0 || tx.flush) && first < 0 {
 			first = i
@@ -163,27 +185,20 @@ func (s *Store) runFileGroup(group []*request) {
 		changes = append(changes, c...)
 	}
 	if first < 0 {
-		// Reads alone: they write nothing but the removal of secrets
-		// gone for good that they came across, which they do not wait
-		// for the success of.
-		if purge := purgeExpired(d, nil, s.now().UTC()); len(purge) > 0 && d.err == nil {
-			err := src.write(purge, d.seq)
-			if err == nil {
-				err = btx.Commit()
-			}
-			if err != nil {
-				f.log.Warn("could not remove secrets whose recovery window has passed; a later write does", "path", f.path, "error", err)
-			}
-		}
+		// Reads alone write nothing; the secrets gone for good that they
+		// came across are removed by the next group that writes.
+		s.noteExpired(d, s.now().UTC())
 		return
 	}
 	changes = s.accessChanges(changes)
+	s.lookupExpired(d)
 	changes = purgeExpired(d, changes, s.now().UTC())
 	if d.err != nil {
 		failAll(group[first:], d.err)
 		return
 	}
 	if len(changes) == 0 {
+		s.accessWritten() // nothing was due: the expired secrets noted are gone
 		return
 	}
 	err = src.write(changes, d.seq)

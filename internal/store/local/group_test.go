@@ -135,3 +135,94 @@ func TestGroupCommitSyncFails(t *testing.T) {
 		}
 	}
 }
+
+// Groups of reads alone share the store file with other processes' reads
+// (a shared lock): two stores on one file read at the same time, while a
+// write waits for both.
+func TestReadsShareTheFile(t *testing.T) {
+	a := openWith(t, Config{})
+	mustCreate(t, a, "s", "v")
+	b, err := Open(Config{Path: a.Path(), Key: a.file.key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	a.file.hook = func(stage string) {
+		if stage == "opened" {
+			once.Do(func() { close(entered); <-release })
+		}
+	}
+	held := make(chan error, 1)
+	go func() { _, err := a.DescribeSecret(t.Context(), "s"); held <- err }()
+	<-entered // a's read holds the store
+	read := make(chan error, 1)
+	go func() {
+		_, err := b.GetSecretValue(t.Context(), store.GetSecretValueInput{SecretID: "s"})
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("b's read waited for a's")
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := b.PutSecretValue(t.Context(), store.PutSecretValueInput{SecretID: "s", Value: secret.New("w")})
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		t.Fatalf("b wrote while a read: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	if got := mustValue(t, a, "s"); got != "w" {
+		t.Fatalf("a reads %q after b's write", got)
+	}
+}
+
+// A secret past its recovery window that only reads came across is removed
+// from the file when the store is closed (or by the next write): reads
+// write nothing themselves.
+func TestReadsLeaveExpiredSecretsToTheNextWrite(t *testing.T) {
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	s := openWith(t, Config{Now: func() time.Time { return now }})
+	path, key := s.Path(), s.file.key
+	mustCreate(t, s, "keep", "v")
+	mustCreate(t, s, "gone", "v")
+	if _, err := s.DeleteSecret(t.Context(), store.DeleteSecretInput{SecretID: "gone", RecoveryWindowInDays: 7}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	commits := s.file.commits
+	if _, err := s.DescribeSecret(t.Context(), "gone"); store.CodeOf(err) != store.ErrNotFound {
+		t.Fatalf("describe after the window: %v", err)
+	}
+	if s.file.commits != commits || countEntries(t, s, bucketSecrets) != 2 {
+		t.Fatal("a read wrote")
+	}
+	s.Close()
+	s2, err := Open(Config{Path: path, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if n := countEntries(t, s2, bucketSecrets); n != 1 {
+		t.Fatalf("%d secrets in the file after close, want 1", n)
+	}
+	if n := countEntries(t, s2, bucketVersion); n != 1 {
+		t.Fatalf("%d version entries in the file after close, want 1", n)
+	}
+}

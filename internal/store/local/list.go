@@ -45,7 +45,7 @@ func (s *Store) ListSecrets(ctx context.Context, in store.ListSecretsInput) (*st
 		}
 	}
 	out := &store.ListSecretsOutput{}
-	err = s.run(ctx, "", func(tx *txn) error {
+	err = s.view(ctx, "", func(tx *txn) error {
 		var last *record
 		return tx.db.each(asc, after, func(r *record) bool {
 			if r.expired(tx.now) || r.scheduled() && !in.IncludePlannedDeletion || !filters.match(r) {

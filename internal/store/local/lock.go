@@ -87,7 +87,7 @@ func (s *Store) LockWrite(ctx context.Context, secretID string) (unlock func(), 
 
 // resolve returns the ARN and name of a secret.
 func (s *Store) resolve(ctx context.Context, secretID string) (arn, name string, err error) {
-	err = s.run(ctx, secretID, func(tx *txn) error {
+	err = s.view(ctx, secretID, func(tx *txn) error {
 		r, err := tx.find(secretID)
 		if err != nil {
 			return err

@@ -17,7 +17,7 @@ import (
 // migrates one of format 2 to format 4, upgrades one of format 3, or checks
 // that the file is a store this key opens.
 func (f *file) start(cfg Config) error {
-	unlock, err := f.lockStore()
+	unlock, err := f.lockStore(false)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (f *file) start(cfg Config) error {
 	case !isBoltFile(head) && !isBoltFile(second):
 		return fmt.Errorf("%s is not a rotor store, or its start is damaged; move it away or restore it from a backup", f.path)
 	}
-	db, err := f.openDB()
+	db, err := f.openDB(false)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func (s *Store) CreateSecret(ctx context.Context, in store.CreateSecretInput) (*
 // DescribeSecret returns a secret's metadata, also while it is marked for deletion.
 func (s *Store) DescribeSecret(ctx context.Context, secretID string) (*store.Description, error) {
 	var out store.Description
-	err := s.run(ctx, secretID, func(tx *txn) error {
+	err := s.view(ctx, secretID, func(tx *txn) error {
 		r, err := tx.find(secretID)
 		if err != nil {
 			return err

@@ -37,7 +37,10 @@ type Store struct {
 	leading bool
 
 	// LastAccessedDate changes not yet written to the file (see access.go).
-	access      map[string]*accessNote
+	access map[string]*accessNote
+	// expired is the secrets past their recovery window that groups of
+	// reads came across, which the next write removes from the file.
+	expired     map[string]bool
 	accessTimer *time.Timer
 	accessDelay time.Duration
 }
@@ -124,7 +127,7 @@ func (s *Store) Close() error {
 		s.closed = true
 		return nil
 	}
-	if len(s.access) > 0 {
+	if len(s.access) > 0 || len(s.expired) > 0 {
 		r := &request{fn: func(tx *txn) error { tx.flush = true; return nil }}
 		if s.runGroup([]*request{r}); r.err != nil {
 			s.file.log.Warn("could not record when secrets were last read", "error", r.err)

@@ -13,7 +13,7 @@ import (
 // GetSecretValue reads one version's value: by id, by label, or both.
 func (s *Store) GetSecretValue(ctx context.Context, in store.GetSecretValueInput) (*store.SecretValue, error) {
 	var out *store.SecretValue
-	err := s.run(ctx, in.SecretID, func(tx *txn) error {
+	err := s.view(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.findActive(in.SecretID)
 		if err != nil {
 			return err
@@ -206,7 +206,7 @@ func (s *Store) ListSecretVersionIDs(ctx context.Context, in store.ListSecretVer
 		after = string(b)
 	}
 	var out *store.ListSecretVersionIDsOutput
-	err = s.run(ctx, in.SecretID, func(tx *txn) error {
+	err = s.view(ctx, in.SecretID, func(tx *txn) error {
 		r, err := tx.find(in.SecretID)
 		if err != nil {
 			return err
