@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/rotator/password"
 	"github.com/rotorhq/rotor/internal/store/kube"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // install creates the rendered objects in their namespace as the admin, as
@@ -228,7 +228,7 @@ func TestServerModeOnAPIServer(t *testing.T) {
 	}
 
 	addrc := make(chan string, 2)
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	app := &cli.App{Env: env, Stdout: &out, Stderr: &errb,
 		Kinds:     func([]string, cli.SecretReader) *rotator.Registry { return rotator.NewRegistry(password.Kind()) },
 		Listening: func(a string) { addrc <- a },
@@ -326,22 +326,4 @@ func TestServerModeOnAPIServer(t *testing.T) {
 	if strings.Contains(out.String()+errb.String(), p) {
 		t.Fatal("rotor's output holds the new password")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rotorhq/rotor/internal/smapi"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/local"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 const (
@@ -61,8 +62,8 @@ type function struct {
 	rt     *runtimetest.Server
 	st     *local.Store
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	exited chan error
 }
 
@@ -91,7 +92,7 @@ func startFunctionAs(t *testing.T, bin string, key awsKey, extraEnv ...string) *
 	t.Cleanup(rt.Close)
 
 	home := t.TempDir()
-	f := &function{rt: rt, st: st, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	f := &function{rt: rt, st: st, stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	f.cmd = exec.Command(bin)
 	env := []string{
 		"AWS_LAMBDA_RUNTIME_API=" + rt.Addr,

@@ -2,11 +2,9 @@ package lambda
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -68,24 +66,6 @@ func (r rotating) checkRotated(t *testing.T) string {
 		t.Errorf("the value did not change")
 	}
 	return cur.Value.Text()
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // logLines parses out as JSON lines, failing on any line that is not JSON.

@@ -14,6 +14,7 @@ import (
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/local"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // slowKind's Create waits for its context to end, a step that runs out of
@@ -34,10 +35,10 @@ func (slow) Set(context.Context, rotator.Request) error    { return nil }
 func (slow) Test(context.Context, rotator.Request) error   { return nil }
 func (slow) Revoke(context.Context, rotator.Request) error { return nil }
 
-func newHandler(t *testing.T, defaults rotator.Options) (*local.Store, HandlerFunc, *syncBuffer) {
+func newHandler(t *testing.T, defaults rotator.Options) (*local.Store, HandlerFunc, *syncbuf.Buffer) {
 	t.Helper()
 	st := local.NewMemory(local.Config{})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	eng := engine.New(engine.Config{Store: st, Kinds: rotator.NewRegistry(password.Kind()),
 		Defaults: defaults, Logger: logger})

@@ -16,11 +16,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+
 	"github.com/rotorhq/rotor/internal/notify/internal/awstest"
 	"github.com/rotorhq/rotor/internal/notify/slack/slacktest"
 	"github.com/rotorhq/rotor/internal/notify/webhook"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 const hookKey = "webhook-shared-secret-0123"
@@ -67,7 +69,7 @@ type testEnv struct {
 	ses   *awstest.SES
 	topic string
 	deps  Deps
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T) *testEnv {

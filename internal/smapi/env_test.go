@@ -1,7 +1,6 @@
 package smapi_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/rotorhq/rotor/internal/smapi"
 	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 const (
@@ -37,24 +36,6 @@ const (
 // tok returns a valid ClientRequestToken (a UUID) numbered n.
 func tok(n int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", n) }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a rotor Secrets Manager endpoint on a local port and a real SDK
 // client signed with a configured key.
 type env struct {
@@ -62,7 +43,7 @@ type env struct {
 	store  store.Store
 	srv    *httptest.Server
 	sm     *secretsmanager.Client
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	calls  atomic.Int64 // HTTP requests the server received
 	cfg    smapi.Config
 	client *http.Client
@@ -72,7 +53,7 @@ type option func(*smapi.Config)
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	e := &env{t: t, logs: &syncBuffer{}}
+	e := &env{t: t, logs: &syncbuf.Buffer{}}
 	e.store = newStore(t)
 	e.cfg = smapi.Config{
 		Store:       e.store,

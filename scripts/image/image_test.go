@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -38,6 +37,7 @@ import (
 	"github.com/rotorhq/rotor/internal/smapi"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/local"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // testCA is a PEM bundle of one self-signed certificate.
@@ -268,24 +268,6 @@ const (
 	token     = "7a0f1e2d-3c4b-4a59-8e7f-6d5c4b3a2910"
 )
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestImageRunsAsLambdaFunction builds the amd64 image as `make image`
 // does (twice: the same digest), writes and reads back its layout, unpacks
 // the image and runs its entrypoint against a Lambda Runtime API with the
@@ -412,7 +394,7 @@ func TestImageRunsAsLambdaFunction(t *testing.T) {
 	cmd := exec.Command(filepath.Join(fsRoot, cf.Config.Entrypoint[0]), cf.Config.Cmd...)
 	cmd.Env = env
 	cmd.Dir = fsRoot
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package iamkey_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"github.com/rotorhq/rotor/internal/rotator/iamkey"
 	"github.com/rotorhq/rotor/internal/rotator/iamkey/iamtest"
 	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // clock is the fake time shared by the server and the rotator: Sleep
@@ -47,18 +47,6 @@ func (c *clock) Sleeps() []time.Duration {
 	return slices.Clone(c.sleeps)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // fixture is one IAM + STS server with users alice (no policy), bob
 // (self-rotation policy) and carol (path /eng/, self-rotation policy), an
 // admin role, and the record of every secret seen so tests can check none
@@ -68,7 +56,7 @@ type fixture struct {
 	srv     *iamtest.Server
 	clk     *clock
 	admin   aws.Credentials
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 	secrets []string
 	texts   []string // every error text produced
 }
@@ -83,7 +71,7 @@ func newFixture(t *testing.T, keyDelay time.Duration) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f := &fixture{t: t, srv: srv, clk: clk, logs: &syncBuffer{}}
+	f := &fixture{t: t, srv: srv, clk: clk, logs: &syncbuf.Buffer{}}
 	f.admin = srv.AddAdmin("rotor")
 	f.secrets = append(f.secrets, f.admin.SecretAccessKey, f.admin.SessionToken)
 	t.Cleanup(f.checkNoLeak)

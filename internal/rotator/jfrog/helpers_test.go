@@ -1,7 +1,6 @@
 package jfrog_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"github.com/rotorhq/rotor/internal/rotator/jfrog"
 	"github.com/rotorhq/rotor/internal/rotator/jfrog/jfrogtest"
 	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 const (
@@ -38,7 +38,7 @@ type env struct {
 	creds      aws.Credentials
 	adminToken string
 	secrets    *secretMap
-	logs       *syncBuffer
+	logs       *syncbuf.Buffer
 }
 
 func newEnv(t *testing.T, opts jfrogtest.Options) *env {
@@ -49,7 +49,7 @@ func newEnv(t *testing.T, opts jfrogtest.Options) *env {
 // newEnvAt is newEnv with the shared clock starting at start.
 func newEnvAt(t *testing.T, start time.Time, opts jfrogtest.Options) *env {
 	t.Helper()
-	e := &env{clock: jfrogtest.NewClock(start), secrets: &secretMap{m: map[string]secret.Value{}}, logs: &syncBuffer{}}
+	e := &env{clock: jfrogtest.NewClock(start), secrets: &secretMap{m: map[string]secret.Value{}}, logs: &syncbuf.Buffer{}}
 	opts.Now = e.clock.Now
 	e.srv = jfrogtest.New(t, opts)
 	e.srv.AddUser("admin", true)
@@ -149,21 +149,4 @@ func (s *secretMap) ReadSecret(_ context.Context, id string) (secret.Value, erro
 		return secret.Value{}, fmt.Errorf("secret %q not found", id)
 	}
 	return v, nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -8,7 +8,6 @@
 package rotatortest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // Harness is what a kind hands the suite: the kind, a working first
@@ -66,7 +66,7 @@ type env struct {
 	h        *Harness
 	eng      *engine.Engine
 	id       string
-	logs     *syncBuffer
+	logs     *syncbuf.Buffer
 	mu       sync.Mutex
 	seen     []secret.Value // every value a Create returned
 	errs     []string       // every error and notice text produced
@@ -77,7 +77,7 @@ type env struct {
 
 func newEnv(t *testing.T, cfg Config, extra rotator.Options) *env {
 	t.Helper()
-	e := &env{t: t, ctx: context.Background(), raw: cfg.NewStore(t), faults: &Faults{}, h: cfg.NewHarness(t), logs: &syncBuffer{}}
+	e := &env{t: t, ctx: context.Background(), raw: cfg.NewStore(t), faults: &Faults{}, h: cfg.NewHarness(t), logs: &syncbuf.Buffer{}}
 	kind := e.h.Kind
 	inner := kind.New
 	kind.New = func(o rotator.Options) (rotator.Rotator, error) {
@@ -382,23 +382,6 @@ func (o *observer) Revoke(ctx context.Context, req rotator.Request) error {
 func (o *observer) Capabilities() rotator.Capabilities { return rotator.CapabilitiesOf(o.R) }
 
 func (o *observer) CredentialID(v secret.Value) string { return credentialID(o.R, v) }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func sameSet(a, b map[string]bool) bool {
 	if len(a) != len(b) {

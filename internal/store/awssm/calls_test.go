@@ -16,6 +16,7 @@ import (
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/awssm"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // rotationBudget is the number of API calls a whole password rotation
@@ -94,14 +95,14 @@ type rotation struct {
 	counted *countingStore
 	eng     *engine.Engine
 	arn     string
-	logs    *syncBuffer
+	logs    *syncbuf.Buffer
 }
 
 const initialPassword = "Initial-Passw0rd-4f9c2b7e"
 
 func newRotation(t testing.TB) *rotation {
 	t.Helper()
-	r := &rotation{srv: newServer(t, nil), logs: &syncBuffer{}}
+	r := &rotation{srv: newServer(t, nil), logs: &syncbuf.Buffer{}}
 	logger := slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	r.st = r.srv.store(func(c *awssm.Config) { c.Logger = logger })
 	r.counted = &countingStore{Store: r.st, calls: map[string]int{}}

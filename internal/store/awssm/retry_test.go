@@ -12,6 +12,7 @@ import (
 
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/awssm"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 // throttler answers the first n requests for operation op with Secrets
@@ -49,7 +50,7 @@ func TestThrottledCallSucceeds(t *testing.T) {
 	th := &throttler{op: "DescribeSecret", n: 2}
 	srv := newServer(t, th.wrap)
 	var backoffs int
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	st := srv.store(func(c *awssm.Config) { c.Backoff = noWait(&backoffs); c.Logger = debugLogger(logs) })
 	arn := mustCreate(t, st, "throttled", "v")
 	d, err := st.DescribeSecret(context.Background(), arn)

@@ -20,6 +20,7 @@ import (
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/awssm"
 	"github.com/rotorhq/rotor/internal/store/local"
+	"github.com/rotorhq/rotor/internal/syncbuf"
 )
 
 const (
@@ -41,7 +42,7 @@ type server struct {
 	t     testing.TB
 	local store.Store
 	srv   *httptest.Server
-	logs  syncBuffer
+	logs  syncbuf.Buffer
 
 	mu       sync.Mutex
 	requests []request
@@ -141,23 +142,6 @@ func awsError(w http.ResponseWriter, status int, typ, msg string) {
 	w.WriteHeader(status)
 	b, _ := json.Marshal(map[string]string{"__type": typ, "message": msg})
 	_, _ = w.Write(b)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // debugLogger logs everything, as text, to w.
