@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -418,6 +420,48 @@ func (s *source) read(ak []byte) (*record, error) {
 	return r, err
 }
 
+// listing reads the secret at ak for a listing: its secret entry alone,
+// with only its labelled versions, and those without their dates (see
+// record.listed); nil when there is none. It reads no version entry.
+func (s *source) listing(ak []byte) (*record, error) {
+	var r *record
+	err := s.f.guard(func() error {
+		sealed := s.tx.Bucket(bucketSecrets).Get(ak)
+		if sealed == nil {
+			return nil
+		}
+		if c, ok := s.f.cache[string(ak)]; ok && len(sealed) > nonceLen && c.nonce == string(sealed[:nonceLen]) {
+			r = c.rec.clone()
+			return nil
+		}
+		plain, err := s.f.open(bucketSecrets, ak, sealed)
+		if err != nil {
+			return s.f.corrupt(err)
+		}
+		s.f.loads++
+		e := secretEntry{record: new(record)}
+		if err := json.Unmarshal(plain, &e); err != nil {
+			return s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
+		}
+		r = e.record
+		r.partial = true
+		if r.Versions == nil && len(e.Labels) > 0 {
+			r.listed = true
+			for _, id := range slices.Sorted(maps.Keys(e.Labels)) {
+				r.Versions = append(r.Versions, &version{ID: id, Stages: e.Labels[id]})
+			}
+		}
+		return nil
+	})
+	if err != nil || r == nil {
+		return nil, err
+	}
+	if s.loaded != nil {
+		s.loaded(r)
+	}
+	return r, nil
+}
+
 // readVersions reads the version entries of the secret at ak into r, and
 // gives them their labels.
 func (s *source) readVersions(ak []byte, r *record, labels map[string][]string) error {
@@ -488,7 +532,7 @@ func (s *source) scan(asc bool, after uint64, fn func(r *record) bool) error {
 			}
 		}
 		for k != nil {
-			r, err := s.load(ak)
+			r, err := s.listing(ak)
 			if err != nil {
 				return err
 			}
@@ -537,6 +581,9 @@ func (s *source) writeOne(c change) error {
 		return s.purge(f.arnKey(c.arn), c.old)
 	}
 	r := c.rec
+	if r.listed {
+		return store.Errorf(store.ErrInternal, "secret %s: a listing's copy, without its versions, was to be written (a bug in rotor); nothing was written", r.Name)
+	}
 	ak, nk := f.arnKey(r.ARN), f.nameKey(r.Name)
 	names := s.tx.Bucket(bucketNames)
 	if prev := names.Get(nk); prev != nil && !bytes.Equal(prev, ak) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -668,5 +669,16 @@ func TestMissingVersionEntry(t *testing.T) {
 	s = openPath(t, path, key)
 	if _, err := s.DescribeSecret(t.Context(), "a"); store.CodeOf(err) != store.ErrInternal || !strings.Contains(err.Error(), "backup") {
 		t.Fatalf("describe a secret whose version entry is missing: %v", err)
+	}
+	// A listing reads secret entries alone, labels included, and so
+	// neither needs nor notices the version entries.
+	out, err := s.ListSecrets(t.Context(), store.ListSecretsInput{})
+	if err != nil || len(out.Secrets) != 1 || len(out.Secrets[0].VersionIDsToStages) != 1 {
+		t.Fatalf("ListSecrets: %+v %v", out, err)
+	}
+	for _, stages := range out.Secrets[0].VersionIDsToStages {
+		if !slices.Equal(stages, []string{store.Current}) {
+			t.Fatalf("listed labels %v", stages)
+		}
 	}
 }

@@ -75,6 +75,10 @@ type record struct {
 	partial bool
 	// slots is the highest version slot a store file gave the secret.
 	slots uint64
+	// listed is set on a record a listing read from a store file (see
+	// source.listing): Versions holds its labelled versions alone, with
+	// their ids and labels only. Such a record is never kept or written.
+	listed bool
 }
 
 // clone returns a copy that can be changed without touching r. Values are

@@ -114,7 +114,8 @@ func (d *db) named(name string) *record {
 
 // each calls fn on the secrets in creation order (descending unless asc),
 // from the first after Seq after (0: from the start), until fn returns
-// false.
+// false. fn reads what a listing shows and changes nothing: a secret read
+// from a store file comes with its labelled versions only (record.listed).
 func (d *db) each(asc bool, after uint64, fn func(r *record) bool) error {
 	if d.src != nil {
 		// Secrets this group created are not in src yet: they are the
@@ -153,7 +154,8 @@ func (d *db) each(asc bool, after uint64, fn func(r *record) bool) error {
 			case d.gone[r.ARN]:
 				return true
 			}
-			// Not kept in d: a scan may read every secret.
+			// Not kept in d: a scan may read every secret, and reads
+			// them without their versions (record.listed).
 			more = fn(r)
 			return more
 		})
