@@ -386,35 +386,46 @@ type secretEntry struct {
 	Slots  uint64              `json:"slots,omitempty"`
 }
 
+// entry reads the secret entry at ak: as the record kept in the cache when
+// the entry is the one that record came from (a clone), or else decoded;
+// both nil when there is none. The caller runs it under guard.
+func (s *source) entry(ak []byte) (cached *record, e *secretEntry, err error) {
+	sealed := s.tx.Bucket(bucketSecrets).Get(ak)
+	if sealed == nil {
+		return nil, nil, nil
+	}
+	if c, ok := s.f.cache[string(ak)]; ok && len(sealed) > nonceLen && c.nonce == string(sealed[:nonceLen]) {
+		return c.rec.clone(), nil, nil
+	}
+	plain, err := s.f.open(bucketSecrets, ak, sealed)
+	if err != nil {
+		return nil, nil, s.f.corrupt(err)
+	}
+	s.f.loads++
+	e = &secretEntry{record: new(record)}
+	if err := json.Unmarshal(plain, e); err != nil {
+		return nil, nil, s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
+	}
+	e.record.partial, e.record.slots = true, e.Slots
+	return nil, e, nil
+}
+
 // read is load as the file has it, without the dates noted since.
 func (s *source) read(ak []byte) (*record, error) {
 	var r *record
 	err := s.f.guard(func() error {
-		sealed := s.tx.Bucket(bucketSecrets).Get(ak)
-		if sealed == nil {
-			return nil
-		}
-		if c, ok := s.f.cache[string(ak)]; ok && len(sealed) > nonceLen && c.nonce == string(sealed[:nonceLen]) {
-			r = c.rec.clone()
-			return nil
-		}
-		plain, err := s.f.open(bucketSecrets, ak, sealed)
-		if err != nil {
-			return s.f.corrupt(err)
-		}
-		s.f.loads++
-		e := secretEntry{record: new(record)}
-		if err := json.Unmarshal(plain, &e); err != nil {
-			return s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
+		cached, e, err := s.entry(ak)
+		if err != nil || e == nil {
+			r = cached
+			return err
 		}
 		r = e.record
-		r.partial, r.slots = true, e.Slots
 		if r.Versions == nil {
 			if err := s.readVersions(ak, r, e.Labels); err != nil {
 				return err
 			}
 		}
-		s.f.remember(ak, sealed, r)
+		s.f.remember(ak, s.tx.Bucket(bucketSecrets).Get(ak), r)
 		return nil
 	})
 	return r, err
@@ -426,25 +437,12 @@ func (s *source) read(ak []byte) (*record, error) {
 func (s *source) listing(ak []byte) (*record, error) {
 	var r *record
 	err := s.f.guard(func() error {
-		sealed := s.tx.Bucket(bucketSecrets).Get(ak)
-		if sealed == nil {
-			return nil
-		}
-		if c, ok := s.f.cache[string(ak)]; ok && len(sealed) > nonceLen && c.nonce == string(sealed[:nonceLen]) {
-			r = c.rec.clone()
-			return nil
-		}
-		plain, err := s.f.open(bucketSecrets, ak, sealed)
-		if err != nil {
-			return s.f.corrupt(err)
-		}
-		s.f.loads++
-		e := secretEntry{record: new(record)}
-		if err := json.Unmarshal(plain, &e); err != nil {
-			return s.f.corrupt(fmt.Errorf("decode a secret: %w", err))
+		cached, e, err := s.entry(ak)
+		if err != nil || e == nil {
+			r = cached
+			return err
 		}
 		r = e.record
-		r.partial = true
 		if r.Versions == nil && len(e.Labels) > 0 {
 			r.listed = true
 			for _, id := range slices.Sorted(maps.Keys(e.Labels)) {

@@ -17,9 +17,11 @@
 // are sealed with their own key as associated data, so that an entry moved
 // to another key does not open.
 //
-// Every group of operations (below) runs under an exclusive flock of
-// <store>.lock, opens the database, runs in one of its transactions and
-// closes it, so any number of processes share the file. A commit is
+// Every group of operations (below) runs under a flock of <store>.lock,
+// opens the database, runs in one of its transactions and closes it, so any
+// number of processes share the file. A group of reads alone takes the lock
+// shared and opens the database read-only, so reads of several processes
+// run at once; any other group takes it exclusive. A commit is
 // durable before any operation of its group returns; a crash (a killed
 // process, a power loss) during a commit leaves the database as the
 // commit before it, which holds everything acknowledged. Damage no crash
@@ -49,22 +51,28 @@
 // date, not a time) is kept in memory and written with the process's next
 // write, in the same commit, when the store is closed, or 30 seconds later,
 // whichever comes first (see access.go). A crash loses at most those dates.
+// So are the secrets past their recovery window that reads come across:
+// they are removed from the file at the same moments (a write removes
+// those it reads itself).
 //
 // # Costs
 //
 // An operation on one secret reads that secret's metadata and, when it
 // needs them, its values: a few pages of the B+tree, whatever the number of
 // secrets. A group costs one flock, opening the database (reading its meta
-// pages and free list, and mapping the file, which reads nothing more) and,
-// when it writes, the pages its changes touch and two fdatasyncs. A write
-// puts the changed secret's entry, which is small (no version list), and
-// the version entries and values that are new or changed, and deletes
-// those it lost; the other versions are not touched, so a new version
-// costs the same at 1 version as at 100. Opening a
-// Store checks the key against the file and reads nothing else.
-// ListSecrets reads the secrets of the page it returns in creation order
-// (all of them only when a filter matches few), so listing is linear in
-// the number of secrets, and a Store holds no state between groups.
+// pages, its free list when it may write, and mapping the file, which
+// reads nothing more) and, when it writes, the pages its changes touch and
+// two fdatasyncs. A write puts the changed secret's entry, which is small
+// (no version list), and the version entries and values that are new or
+// changed, and deletes those it lost; the other versions are not touched,
+// so a new version costs the same at 1 version as at 100. Opening a Store
+// checks the key against the file and reads nothing else. ListSecrets
+// reads the secret entries (which hold the labels it returns, so no version
+// entry) of the page it returns in creation order (all of them only when a
+// filter matches few), so listing is linear in the number of secrets. A
+// Store keeps the secrets it read lately, decoded, between groups, and
+// uses them again while their secret entry in the file is the one they
+// came from (every write of a secret seals a new one).
 //
 // Rotation locks (LockRotation) are flocks of <store>.locks/<sha256 of the
 // ARN>.lock, which the kernel releases when the holding process dies.

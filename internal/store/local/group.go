@@ -171,13 +171,13 @@ func (s *Store) runFileGroup(group []*request) {
 		if r.err != nil {
 			continue
 		}
-		c := tx.commit()
-		if r.read && (len(c) > 0 || tx.flush) {
+		if r.read && (len(tx.changes) > 0 || tx.flush) {
 			// A read that wrote: a mistake of this package, which must
 			// not lose the write silently.
 			r.err = store.Errorf(store.ErrInternal, "a read of the store tried to write (a bug in rotor); nothing was written")
 			continue
 		}
+		c := tx.commit()
 		s.applyAccess(tx.accessed)
 		if (len(c) > 0 || tx.flush) && first < 0 {
 			first = i

@@ -226,3 +226,24 @@ func TestReadsLeaveExpiredSecretsToTheNextWrite(t *testing.T) {
 		t.Fatalf("%d version entries in the file after close, want 1", n)
 	}
 }
+
+// An operation run as a read that tries to write fails, and writes nothing.
+func TestReadThatWritesFails(t *testing.T) {
+	s := openWith(t, Config{})
+	arn := mustCreate(t, s, "s", "v")
+	commits := s.file.commits
+	err := s.view(t.Context(), "s", func(tx *txn) error {
+		r, err := tx.find("s")
+		if err != nil {
+			return err
+		}
+		tx.edit(r).Description = "changed by a read"
+		return nil
+	})
+	if store.CodeOf(err) != store.ErrInternal {
+		t.Fatalf("a read that writes: %v", err)
+	}
+	if s.file.commits != commits || describe(t, s, arn).Description != "" {
+		t.Fatal("the read's change was written")
+	}
+}
