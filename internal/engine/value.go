@@ -18,6 +18,8 @@ import (
 //     of each label written, and of AWSPREVIOUS when AWSCURRENT is written)
 //     is marked for revocation before the write, and revoked after it if it
 //     did lose its last label, as at the end of a rotation;
+//     A secret of no kind (no rotor:kind tag, no default kind) is written
+//     as it is: it holds no credential of rotor's to revoke;
 //   - a rotation in progress is abandoned when AWSCURRENT is written (the
 //     audit event RotationAbandoned: a value was written during a
 //     rotation): its AWSPENDING is removed and its credential revoked, so
@@ -46,6 +48,12 @@ func (e *Engine) PutValue(ctx context.Context, in store.PutSecretValueInput) (*s
 		return nil, err
 	}
 	if _, retried := desc.VersionIDsToStages[in.ClientRequestToken]; retried {
+		return e.st.PutSecretValue(ctx, in)
+	}
+	if e.options(desc, nil)[rotator.OptKind] == "" {
+		// A secret of no kind holds nothing rotor issued or revokes: a
+		// plain write, with no version marked (marks would stay forever,
+		// and keep every version they label from being pruned).
 		return e.st.PutSecretValue(ctx, in)
 	}
 	writesCurrent := has(stages, store.Current)

@@ -13,6 +13,7 @@ import (
 	"github.com/rotorhq/rotor/internal/rotator/rotatortest"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/store/local"
 )
 
 // A value written during a rotation abandons it: the pending credential and
@@ -213,6 +214,40 @@ func TestPutValueMarksWithoutKind(t *testing.T) {
 	}
 	if st, _ := f.eng.Status(ctx, f.arn); len(st.RevokeDue) != 0 {
 		t.Errorf("the next rotation did not settle the revocation: %v", st.RevokeDue)
+	}
+}
+
+// Writes of a secret of no kind mark nothing for revocation, so its old
+// versions lose their labels and are pruned as in Secrets Manager, and no
+// write reports a revocation it cannot do.
+func TestPutValueOfNoKind(t *testing.T) {
+	ctx := context.Background()
+	st := local.NewMemory(local.Config{})
+	v0 := secret.New("v0")
+	ref, err := st.CreateSecret(ctx, store.CreateSecretInput{Name: "plain/config", Value: &v0, ClientRequestToken: engine.NewToken()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notices []engine.Notice
+	eng := engine.New(engine.Config{Store: st, Notify: func(_ context.Context, n engine.Notice) { notices = append(notices, n) }})
+	for i := range store.MaxVersions + 5 {
+		if _, err := eng.PutValue(ctx, store.PutSecretValueInput{SecretID: ref.ARN, ClientRequestToken: engine.NewToken(), Value: secret.New(fmt.Sprint("v", i+1))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := st.DescribeSecret(ctx, ref.ARN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := d.RevokeMarked(); len(m) != 0 || len(d.VersionIDsToStages) != 2 {
+		t.Fatalf("labels after %d writes: %v", store.MaxVersions+5, d.VersionIDsToStages)
+	}
+	versions, err := st.ListSecretVersionIDs(ctx, store.ListSecretVersionIDsInput{SecretID: ref.ARN, IncludeDeprecated: true})
+	if err != nil || len(versions.Versions) != store.MaxVersions {
+		t.Fatalf("%d versions kept (%v), want %d", len(versions.Versions), err, store.MaxVersions)
+	}
+	if len(notices) != 0 {
+		t.Fatalf("writes of a plain secret notified: %+v", notices[0])
 	}
 }
 
