@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
@@ -20,7 +21,8 @@ import (
 
 // BenchmarkCommand runs rotor's commands as whole processes (the built
 // binary, as a user or a script runs it) on an embedded store of 1 to
-// 100,000 secrets, and reports each run's time and the process's peak RSS:
+// 100,000 secrets, and reports each command's time (ms/command) and peak
+// RSS:
 //
 //	go test -run '^$' -bench Command -benchtime 20x ./cmd/rotor
 //
@@ -66,10 +68,14 @@ func BenchmarkCommand(b *testing.B) {
 		} {
 			b.Run(fmt.Sprintf("%s/secrets=%d", c.name, n), func(b *testing.B) {
 				var peak int64
+				var took time.Duration
+				runs := 0
 				for b.Loop() {
-					peak = max(peak, runMeasured(b, env, peakrss, bin, c.args()...))
+					kib, d := runMeasured(b, env, peakrss, bin, c.args()...)
+					peak, took, runs = max(peak, kib), took+d, runs+1
 				}
 				b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+				b.ReportMetric(float64(took.Microseconds())/1000/float64(runs), "ms/command")
 			})
 		}
 	}
@@ -108,12 +114,13 @@ func fill(b *testing.B, path string, key []byte, n int) {
 }
 
 // runMeasured runs bin with args through peakrss (testdata/peakrss) and
-// returns the command's peak RSS in KiB. Go starts a process with vfork,
+// returns the command's peak RSS in KiB and its wall time (ns/op also
+// counts starting peakrss). Go starts a process with vfork,
 // and Linux carries the RSS high-water mark of the memory a process had
 // before its exec into its own: a command the benchmark started itself
 // would report the benchmark's RSS (which grows with the store it filled)
 // when that is larger than its own. peakrss is small.
-func runMeasured(b *testing.B, env []string, peakrss, bin string, args ...string) int64 {
+func runMeasured(b *testing.B, env []string, peakrss, bin string, args ...string) (int64, time.Duration) {
 	b.Helper()
 	cmd := exec.Command(peakrss, append([]string{bin}, args...)...)
 	cmd.Env = env
@@ -123,11 +130,11 @@ func runMeasured(b *testing.B, env []string, peakrss, bin string, args ...string
 	if err != nil {
 		b.Fatalf("rotor %v: %v\n%.500s", args, err, stderr.String())
 	}
-	var kib int64
-	if _, err := fmt.Sscan(string(out), &kib); err != nil || kib <= 0 {
-		b.Fatalf("peak RSS of rotor %v: %q %v", args, out, err)
+	var kib, ns int64
+	if _, err := fmt.Sscan(string(out), &kib, &ns); err != nil || kib <= 0 || ns <= 0 {
+		b.Fatalf("peak RSS and time of rotor %v: %q %v", args, out, err)
 	}
-	return kib
+	return kib, time.Duration(ns)
 }
 
 // BenchmarkInit runs `rotor version` with GODEBUG=inittrace=1 and reports

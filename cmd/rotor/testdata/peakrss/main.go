@@ -1,5 +1,6 @@
 // Command peakrss runs the command in its arguments, its output on stderr,
-// and prints the command's peak RSS in KiB on stdout; it exits with the
+// and prints the command's peak RSS in KiB and its wall time in
+// nanoseconds (from its start to its exit) on stdout; it exits with the
 // command's exit code. BenchmarkCommand builds and starts it so that the
 // command is started by a small process (see runMeasured there).
 package main
@@ -10,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -19,7 +21,10 @@ func main() {
 	}
 	cmd := exec.Command(os.Args[1], os.Args[2:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	start := time.Now()
+	err := cmd.Run()
+	elapsed := time.Since(start)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "peakrss:", err)
 		if exit, ok := errors.AsType[*exec.ExitError](err); ok {
 			os.Exit(exit.ExitCode())
@@ -31,5 +36,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, "peakrss: no resource usage")
 		os.Exit(1)
 	}
-	fmt.Println(ru.Maxrss)
+	fmt.Println(ru.Maxrss, elapsed.Nanoseconds())
 }
