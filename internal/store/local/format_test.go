@@ -385,10 +385,11 @@ func TestReadsOnlyWhatIsNeeded(t *testing.T) {
 	}
 }
 
-// countEntries counts the entries of a bucket of s's file.
-func countEntries(t *testing.T, s *Store, bucket []byte) int {
+// viewFile runs fn in a read-only transaction of s's file, under the
+// store's lock, as another process would read it.
+func viewFile(t *testing.T, s *Store, fn func(tx *bolt.Tx) error) {
 	t.Helper()
-	unlock, err := s.file.lockStore(false)
+	unlock, err := s.file.lockStore(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,11 +399,16 @@ func countEntries(t *testing.T, s *Store, bucket []byte) int {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	n := 0
-	err = db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucket).Stats().KeyN; return nil })
-	if err != nil {
+	if err := db.View(fn); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// countEntries counts the entries of a bucket of s's file.
+func countEntries(t *testing.T, s *Store, bucket []byte) int {
+	t.Helper()
+	n := 0
+	viewFile(t, s, func(tx *bolt.Tx) error { n = tx.Bucket(bucket).Stats().KeyN; return nil })
 	return n
 }
 
@@ -578,18 +584,8 @@ func TestUpgradeWrongKey(t *testing.T) {
 // entries reads every entry of s's file, by bucket and key.
 func entries(t *testing.T, s *Store) map[string]string {
 	t.Helper()
-	unlock, err := s.file.lockStore(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
-	db, err := bolt.Open(s.Path(), 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	out := map[string]string{}
-	err = db.View(func(tx *bolt.Tx) error {
+	viewFile(t, s, func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			return b.ForEach(func(k, v []byte) error {
 				out[fmt.Sprintf("%s/%x", name, k)] = string(v)
@@ -597,9 +593,6 @@ func entries(t *testing.T, s *Store) map[string]string {
 			})
 		})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
