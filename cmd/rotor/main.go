@@ -9,10 +9,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/rotorhq/rotor/internal/startgc" // first: the collector is off while packages initialise
+
 	"github.com/rotorhq/rotor/internal/cli"
 )
 
 func main() {
+	startgc.Resume()
 	// The first SIGINT or SIGTERM cancels ctx: a rotation stops between
 	// steps (the next run resumes it) and the server shuts down gracefully.
 	// After that the signals are no longer caught, so a second one ends the
