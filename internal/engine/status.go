@@ -63,6 +63,12 @@ func (e *Engine) Status(ctx context.Context, secretID string) (*Status, error) {
 		warn("an incomplete rotation holds AWSPENDING on version %s%s: run `rotor rotate %s` to finish it or `rotor cancel %s` to abandon it", st.Pending, created, desc.Name, desc.Name)
 	}
 	for _, id := range st.RevokeDue {
+		if st.Kind == "" {
+			// Nothing can revoke it: a rotation needs the kind.
+			warn("version %s is marked for revocation (label %s), but the secret has no kind, so nothing can revoke it: tag the secret %s=<kind> and run `rotor rotate %s`, or, if it holds no credential, remove the label",
+				id, store.RevokeLabelFor(id), rotator.TagKind, desc.Name)
+			continue
+		}
 		warn("the credential of version %s is still to be revoked: the next rotation retries it, or run `rotor rotate %s`", id, desc.Name)
 	}
 	if desc.RotationEnabled && desc.RotationRules.IsZero() {

@@ -249,6 +249,22 @@ func TestPutValueOfNoKind(t *testing.T) {
 	if len(notices) != 0 {
 		t.Fatalf("writes of a plain secret notified: %+v", notices[0])
 	}
+	// A mark such a secret carries from elsewhere (an earlier rotor, a
+	// kind since removed) is reported as one nothing can settle.
+	prev := d.VersionWithStage(store.Previous)
+	if _, err := st.UpdateSecretVersionStage(ctx, store.UpdateSecretVersionStageInput{SecretID: ref.ARN, VersionStage: store.RevokeLabelFor(prev), MoveToVersionID: prev}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.PutValue(ctx, store.PutSecretValueInput{SecretID: ref.ARN, ClientRequestToken: engine.NewToken(), Value: secret.New("last")}); err != nil {
+		t.Fatal(err)
+	}
+	status, err := eng.Status(ctx, ref.ARN)
+	if err != nil || len(status.RevokeDue) != 1 || status.RevokeDue[0] != prev {
+		t.Fatalf("status: %+v %v", status, err)
+	}
+	if all := strings.Join(status.Warnings, "\n"); !strings.Contains(all, "no kind, so nothing can revoke it") || strings.Contains(all, "the next rotation retries it") {
+		t.Fatalf("warnings on a mark of a secret of no kind:\n%s", all)
+	}
 }
 
 // A write the store refuses leaves no revocation mark behind, and a kind
