@@ -443,7 +443,7 @@ func (s *source) listing(ak []byte) (*record, error) {
 			return err
 		}
 		r = e.record
-		if r.Versions == nil && len(e.Labels) > 0 {
+		if r.Versions == nil {
 			r.listed = true
 			for _, id := range slices.Sorted(maps.Keys(e.Labels)) {
 				r.Versions = append(r.Versions, &version{ID: id, Stages: e.Labels[id]})
