@@ -32,6 +32,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/rotorhq/rotor/internal/lambda/runtimetest"
+	"github.com/rotorhq/rotor/internal/lambdabuild"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/smapi"
@@ -295,7 +296,7 @@ func TestImageRunsAsLambdaFunction(t *testing.T) {
 	var idx v1.ImageIndex
 	for i := range 2 {
 		bin := filepath.Join(t.TempDir(), "rotor")
-		if err := Build(bin, "amd64", filepath.Join(root, "cmd", "rotor"), ""); err != nil {
+		if err := lambdabuild.Build(bin, "amd64", filepath.Join(root, "cmd", "rotor"), ""); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(bin)

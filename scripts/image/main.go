@@ -35,7 +35,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -51,6 +50,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/rotorhq/rotor/internal/lambdabuild"
 )
 
 // Where things are in the image.
@@ -134,7 +135,7 @@ func run(o options) error {
 	for _, arch := range o.archs {
 		arch = strings.TrimSpace(arch)
 		bin := filepath.Join(tmp, arch, "rotor")
-		if err := Build(bin, arch, o.pkg, o.ldflags); err != nil {
+		if err := lambdabuild.Build(bin, arch, o.pkg, o.ldflags); err != nil {
 			return err
 		}
 		b, err := os.ReadFile(bin)
@@ -200,23 +201,6 @@ func readCABundle(path string) ([]byte, error) {
 		return nil, fmt.Errorf("CA bundle %s holds no PEM certificate", path)
 	}
 	return ca, nil
-}
-
-// Build cross-compiles pkg for linux/arch into bin: no cgo, no paths of the
-// build machine, no symbols, and the lambda.norpc tag (the provided
-// runtimes' protocol only), as the Lambda zip is built.
-func Build(bin, arch, pkg, ldflags string) error {
-	if arch != "amd64" && arch != "arm64" {
-		return fmt.Errorf("architecture %q: the image is built for amd64 and arm64", arch)
-	}
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath",
-		"-ldflags", strings.TrimSpace("-s -w "+ldflags), "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s for linux/%s: %w", pkg, arch, err)
-	}
-	return nil
 }
 
 // Meta is what the image says about itself besides its files.

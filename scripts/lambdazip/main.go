@@ -15,10 +15,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/rotorhq/rotor/internal/lambdabuild"
 )
 
 func main() {
@@ -44,11 +45,8 @@ func run(out string, archs []string, pkg, ldflags string) error {
 	defer os.RemoveAll(tmp)
 	for _, arch := range archs {
 		arch = strings.TrimSpace(arch)
-		if arch != "arm64" && arch != "amd64" {
-			return fmt.Errorf("architecture %q: Lambda runs arm64 and amd64 (x86_64) only", arch)
-		}
 		bin := filepath.Join(tmp, arch, "bootstrap")
-		if err := build(bin, arch, pkg, ldflags); err != nil {
+		if err := lambdabuild.Build(bin, arch, pkg, ldflags); err != nil {
 			return err
 		}
 		zipPath := filepath.Join(out, "rotor-lambda-"+arch+".zip")
@@ -56,20 +54,6 @@ func run(out string, archs []string, pkg, ldflags string) error {
 			return fmt.Errorf("write %s: %w", zipPath, err)
 		}
 		fmt.Println(zipPath)
-	}
-	return nil
-}
-
-// build cross-compiles pkg for Linux on arch, as Lambda's Go guide says:
-// no cgo, the lambda.norpc tag (no RPC mode on provided runtimes), and
-// without symbols or paths.
-func build(bin, arch, pkg, ldflags string) error {
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath",
-		"-ldflags", strings.TrimSpace("-s -w "+ldflags), "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build %s for linux/%s: %w", pkg, arch, err)
 	}
 	return nil
 }
