@@ -187,23 +187,29 @@ func Start(ctx context.Context, assets, dir string) (_ *Server, err error) {
 	s.Config = &rest.Config{Host: s.Host, BearerToken: token, QPS: 1000, Burst: 1000,
 		TLSClientConfig: rest.TLSClientConfig{CAFile: filepath.Join(certs, "apiserver.crt")}}
 	s.Kubeconfig = filepath.Join(dir, "kubeconfig")
+	if err := writeKubeconfig(s.Kubeconfig, s.Config, "admin", "default"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// writeKubeconfig writes a kubeconfig file at path that authenticates to
+// cfg's server with cfg's bearer token as user, in namespace ns.
+func writeKubeconfig(path string, cfg *rest.Config, user, ns string) error {
 	kc := fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: kubetest
   cluster: {server: %q, certificate-authority: %q}
 users:
-- name: admin
+- name: %q
   user: {token: %q}
 contexts:
 - name: kubetest
-  context: {cluster: kubetest, user: admin, namespace: default}
+  context: {cluster: kubetest, user: %q, namespace: %q}
 current-context: kubetest
-`, s.Host, filepath.Join(certs, "apiserver.crt"), token)
-	if err := os.WriteFile(s.Kubeconfig, []byte(kc), 0o600); err != nil {
-		return nil, err
-	}
-	return s, nil
+`, cfg.Host, cfg.CAFile, user, cfg.BearerToken, user, ns)
+	return os.WriteFile(path, []byte(kc), 0o600)
 }
 
 // writePKI writes the service-account signing key and the token file, and
@@ -370,21 +376,8 @@ func (s *Server) ServiceAccountKubeconfig(t testing.TB, ns, name string) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: kubetest
-  cluster: {server: %q, certificate-authority: %q}
-users:
-- name: %q
-  user: {token: %q}
-contexts:
-- name: kubetest
-  context: {cluster: kubetest, user: %q, namespace: %q}
-current-context: kubetest
-`, cfg.Host, cfg.CAFile, name, cfg.BearerToken, name, ns)
 	p := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(p, []byte(kc), 0o600); err != nil {
+	if err := writeKubeconfig(p, cfg, name, ns); err != nil {
 		t.Fatal(err)
 	}
 	return p
