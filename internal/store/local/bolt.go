@@ -576,7 +576,7 @@ func (s *source) write(changes []change, seq uint64) error {
 func (s *source) writeOne(c change) error {
 	f := s.f
 	if c.rec == nil {
-		return s.purge(f.arnKey(c.arn), c.old)
+		return s.purge(f.arnKey(c.arn))
 	}
 	r := c.rec
 	if r.listed {
@@ -586,7 +586,7 @@ func (s *source) writeOne(c change) error {
 	names := s.tx.Bucket(bucketNames)
 	if prev := names.Get(nk); prev != nil && !bytes.Equal(prev, ak) {
 		// A new secret takes the name of one that is gone.
-		if err := s.purge(bytes.Clone(prev), nil); err != nil {
+		if err := s.purge(bytes.Clone(prev)); err != nil {
 			return err
 		}
 	}
@@ -693,15 +693,11 @@ func (s *source) put(bucket, key []byte, v any) error {
 	return s.tx.Bucket(bucket).Put(key, sealed)
 }
 
-// purge deletes the secret at ak and everything of it; old is its record,
-// read again when nil.
-func (s *source) purge(ak []byte, old *record) error {
-	if old == nil {
-		r, err := s.load(ak)
-		if err != nil {
-			return err
-		}
-		old = r
+// purge deletes the secret at ak and everything of it.
+func (s *source) purge(ak []byte) error {
+	old, err := s.read(ak)
+	if err != nil {
+		return err
 	}
 	if old != nil {
 		names := s.tx.Bucket(bucketNames)

@@ -242,7 +242,7 @@ func purgeExpired(d *db, changes []change, now time.Time) []change {
 	}
 	for _, arn := range slices.Sorted(maps.Keys(d.byARN)) {
 		if r := d.byARN[arn]; r.expired(now) && !changed[arn] {
-			changes = append(changes, change{arn: arn, old: r})
+			changes = append(changes, change{arn: arn})
 		}
 	}
 	return changes

@@ -211,7 +211,6 @@ func (d *db) sorted() []string {
 type change struct {
 	arn string
 	rec *record
-	old *record // the secret before the operation, nil when new
 }
 
 // txn is one operation on the state. Operations read records through find
@@ -312,8 +311,7 @@ func (tx *txn) commit() []change {
 		out = append(out, c)
 	}
 	slices.Reverse(out)
-	for i, c := range out {
-		out[i].old = tx.db.byARN[c.arn]
+	for _, c := range out {
 		if c.rec != nil {
 			tx.db.put(c.rec)
 		} else {
