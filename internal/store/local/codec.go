@@ -3,7 +3,6 @@ package local
 import (
 	"bytes"
 	"crypto/cipher"
-	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -63,38 +62,11 @@ type codec struct {
 	compacted int64
 }
 
-func newCodec(key []byte) (*codec, error) {
-	aead, err := chacha20poly1305.NewX(key)
-	if err != nil {
-		return nil, fmt.Errorf("store key: %w", err)
-	}
-	c := &codec{aead: aead}
-	if _, err := rand.Read(c.id[:]); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 func (c *codec) ad(seq uint64) []byte {
 	ad := make([]byte, 0, len(magic)+fileIDLen+seqLen)
 	ad = append(ad, magic...)
 	ad = append(ad, c.id[:]...)
 	return binary.BigEndian.AppendUint64(ad, seq)
-}
-
-// header returns the file header for this codec's file id, saying that
-// compacted bytes of frames follow it.
-func (c *codec) header(compacted int64) ([]byte, error) {
-	h := make([]byte, 0, headerLen)
-	h = append(h, magic...)
-	h = append(h, c.id[:]...)
-	nonce := make([]byte, nonceLen)
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	h = append(h, nonce...)
-	plain := binary.BigEndian.AppendUint64(bytes.Clone(keyCheck), uint64(compacted))
-	return c.aead.Seal(h, nonce, plain, c.ad(checkSeq)), nil
 }
 
 // openHeader checks the header of a store file against key.
@@ -122,23 +94,6 @@ func openHeader(key, buf []byte) (*codec, error) {
 		return nil, errNotStore // authentic but impossible: a bug, not a crash
 	}
 	return c, nil
-}
-
-// seal appends frame seq holding plain to dst.
-func (c *codec) seal(dst []byte, seq uint64, plain []byte) ([]byte, error) {
-	n := nonceLen + len(plain) + tagLen
-	if n > maxFrame {
-		return nil, fmt.Errorf("a write of %d bytes is larger than the %d the store allows", n, maxFrame)
-	}
-	dst = append(dst, c.id[:]...)
-	dst = binary.BigEndian.AppendUint64(dst, seq)
-	dst = binary.BigEndian.AppendUint32(dst, uint32(n))
-	start := len(dst)
-	dst = append(dst, make([]byte, nonceLen)...)
-	if _, err := rand.Read(dst[start:]); err != nil {
-		return nil, err
-	}
-	return c.aead.Seal(dst, dst[start:start+nonceLen], plain, c.ad(seq)), nil
 }
 
 // frameAt opens the frame at the start of buf, whatever its seq. It returns

@@ -145,11 +145,9 @@ func fillStore(t *testing.T, s *Store, now *time.Time) {
 // format 2, as the release before format 3 left it (the release before format 4 read it).
 func writeFormat2(t *testing.T, m *Store, path string, key []byte, now time.Time) {
 	t.Helper()
-	old := &v2file{path: path, key: key}
-	if err := old.compact(m.db, now); err != nil {
+	if err := writeV2(path, key, m.db, now); err != nil {
 		t.Fatal(err)
 	}
-	old.f.Close()
 	if !bytes.HasPrefix(readFile(t, path), []byte(magic)) {
 		t.Fatal("not a format 2 file")
 	}

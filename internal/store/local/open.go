@@ -146,11 +146,10 @@ func (f *file) create(recs []*record) error {
 // v2file.go) as format 4, with every secret and version it holds.
 func (f *file) migrate(now time.Time) error {
 	old := &v2file{path: f.path, key: f.key, keyFrom: f.keyFrom, keyFile: f.keyFile, log: f.log}
-	var d *db
-	if err := old.reload(&d); err != nil {
+	d, err := old.read()
+	if err != nil {
 		return err
 	}
-	old.f.Close()
 	var recs []*record
 	for _, arn := range d.sorted() {
 		if r := d.byARN[arn]; !r.expired(now) {

@@ -2,12 +2,12 @@ package local
 
 import "fmt"
 
-// What a crash can leave in the store file, and what scan accepts.
+// What a crash can leave in a store file of format 2, and what scan
+// accepts when that file is migrated.
 //
-// A write appends one frame and fdatasyncs before it is acknowledged, and
-// every operation that finds frames it did not make durable itself (another
-// process appended them and may have died before its fdatasync) fdatasyncs
-// them before it uses them or appends (see file.settle). So at any moment at
+// A write of format 2 appended one frame and fdatasynced before it was
+// acknowledged, and every operation that found frames it had not made
+// durable itself fdatasynced them before it used them or appended. So at any moment at
 // most one frame, the last, is not known to be on disk, and a crash can only
 // damage that one:
 //
@@ -19,8 +19,7 @@ import "fmt"
 //
 // Either way the frame fails authentication and nothing after it is an
 // authentic frame of this file with its seq or a later one. Such a tail was
-// never acknowledged: scan stops before it, the store opens without it, and
-// the next write cuts it off. Anything else is damage no crash makes
+// never acknowledged: scan stops before it, and the migration leaves it out. Anything else is damage no crash makes
 // (failing hardware, a bad copy, an edit), and scan refuses it rather than
 // let the next write cut acknowledged writes off: a damaged frame followed
 // by a later authentic one, or damage in, or truncation of, the frames a
@@ -29,8 +28,8 @@ import "fmt"
 // scan opens the frames in buf, which lies at offset at of the file and
 // starts with frame seq, and passes each plaintext to fn. It returns how many bytes and frames it consumed; when that is less
 // than len(buf), the rest is the remains of the last write, cut short by a
-// crash before it was acknowledged, which the caller ignores and the next
-// write cuts off. It fails when the damage is anything else.
+// crash before it was acknowledged, which the caller ignores. It fails
+// when the damage is anything else.
 func (c *codec) scan(buf []byte, at int64, seq uint64, fn func(plain []byte) error) (int, uint64, error) {
 	off, frames := 0, uint64(0)
 	for off < len(buf) {
