@@ -66,8 +66,8 @@ func (s *Store) applyAccess(accessed []access) {
 		}
 		n.day = a.day
 		n.versions[a.version] = a.day
-		if s.accessTimer == nil {
-			s.accessTimer = time.AfterFunc(s.accessDelay, s.flushAccessLater)
+		if s.notesTimer == nil {
+			s.notesTimer = time.AfterFunc(s.accessDelay, s.flushNotesLater)
 		}
 	}
 }
@@ -126,8 +126,8 @@ func (s *Store) noteExpired(d *db, now time.Time) {
 			s.expired[arn] = true
 		}
 	}
-	if len(s.expired) > 0 && s.accessTimer == nil {
-		s.accessTimer = time.AfterFunc(s.accessDelay, s.flushAccessLater)
+	if len(s.expired) > 0 && s.notesTimer == nil {
+		s.notesTimer = time.AfterFunc(s.accessDelay, s.flushNotesLater)
 	}
 }
 
@@ -139,20 +139,21 @@ func (s *Store) lookupExpired(d *db) {
 	}
 }
 
-// accessWritten forgets the noted dates and expired secrets once a write
+// notesWritten forgets the noted dates and expired secrets once a write
 // carried them.
-func (s *Store) accessWritten() {
+func (s *Store) notesWritten() {
 	s.access, s.expired = nil, nil
-	if s.accessTimer != nil {
-		s.accessTimer.Stop()
-		s.accessTimer = nil
+	if s.notesTimer != nil {
+		s.notesTimer.Stop()
+		s.notesTimer = nil
 	}
 }
 
-// flushAccessLater writes the noted dates, from the timer applyAccess set.
-func (s *Store) flushAccessLater() {
+// flushNotesLater writes the noted dates and removes the expired secrets
+// noted, from the timer that applyAccess or noteExpired set.
+func (s *Store) flushNotesLater() {
 	s.mu.Lock()
-	s.accessTimer = nil
+	s.notesTimer = nil
 	idle := s.closed || len(s.access) == 0 && len(s.expired) == 0
 	s.mu.Unlock()
 	if idle {

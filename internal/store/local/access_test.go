@@ -97,8 +97,8 @@ func TestAccessDateTimer(t *testing.T) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if len(a.access) != 0 || a.accessTimer != nil {
-		t.Errorf("after the timed write: noted %v, timer %v", a.access, a.accessTimer)
+	if len(a.access) != 0 || a.notesTimer != nil {
+		t.Errorf("after the timed write: noted %v, timer %v", a.access, a.notesTimer)
 	}
 }
 
@@ -133,7 +133,7 @@ func TestAccessDateAfterOthersWrite(t *testing.T) {
 	// A store that dies with dates noted (no Close) loses them, nothing else.
 	mustValue(t, b, "other")
 	b.mu.Lock()
-	b.accessWritten() // as a kill would: never written
+	b.notesWritten() // as a kill would: never written
 	b.closed = true
 	b.mu.Unlock()
 	if d := describe(t, openPath(t, path, key), "other"); !d.LastAccessedDate.IsZero() {

@@ -198,7 +198,7 @@ func (s *Store) runFileGroup(group []*request) {
 		return
 	}
 	if len(changes) == 0 {
-		s.accessWritten() // nothing was due: the expired secrets noted are gone
+		s.notesWritten() // nothing was due: the expired secrets noted are gone
 		return
 	}
 	err = src.write(changes, d.seq)
@@ -216,7 +216,7 @@ func (s *Store) runFileGroup(group []*request) {
 		return
 	}
 	f.stage("committed")
-	s.accessWritten()
+	s.notesWritten()
 }
 
 func (f *file) stage(name string) {

@@ -40,8 +40,9 @@ type Store struct {
 	access map[string]*accessNote
 	// expired is the secrets past their recovery window that groups of
 	// reads came across, which the next write removes from the file.
-	expired     map[string]bool
-	accessTimer *time.Timer
+	expired map[string]bool
+	// notesTimer writes both (flushNotesLater) when no write has by then.
+	notesTimer  *time.Timer
 	accessDelay time.Duration
 }
 
@@ -133,7 +134,7 @@ func (s *Store) Close() error {
 			s.file.log.Warn("could not record when secrets were last read", "error", r.err)
 		}
 	}
-	s.accessWritten()
+	s.notesWritten()
 	s.closed = true
 	return s.file.lock.Close()
 }
