@@ -1,6 +1,6 @@
 // Package parameter reads values from AWS Systems Manager Parameter Store:
-// through the SDK's SSM client (GetParameter, WithDecryption, so a
-// SecureString arrives decrypted), or, inside Lambda with the AWS
+// through SSM's API (GetParameter, WithDecryption, so a SecureString
+// arrives decrypted; see ssmClient), or, inside Lambda with the AWS
 // Parameters and Secrets extension layer, through the extension's local
 // cache on port 2773. The SDK path needs nothing but the function's role;
 // the extension is only a shortcut, and any failure to use it falls back
@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/rotorhq/rotor/internal/secret"
 )
@@ -29,11 +28,6 @@ import (
 // Getter reads one parameter's value.
 type Getter interface {
 	Get(ctx context.Context, name string) (secret.Value, error)
-}
-
-// API is the part of the SSM client Reader uses.
-type API interface {
-	GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 }
 
 // Environment variables of the extension, as AWS documents them.
@@ -46,27 +40,23 @@ const (
 
 // Reader reads parameters. The zero Reader is not usable: use New.
 type Reader struct {
-	api  API
+	ssm  *ssmClient
 	ext  *extension // nil outside Lambda or without a session token
 	log  *slog.Logger
 	http *http.Client
 }
 
-// New returns a Reader over the SDK client made from cfg (its endpoint
-// settings included: AWS_ENDPOINT_URL_SSM). env is os.Environ()'s form:
-// inside Lambda (AWS_LAMBDA_RUNTIME_API set) with AWS_SESSION_TOKEN, the
-// extension on 127.0.0.1:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (default
-// 2773) is tried first.
+// New returns a Reader calling SSM with cfg's credentials, retryer, HTTP
+// client and endpoint settings (AWS_ENDPOINT_URL_SSM included). env is
+// os.Environ()'s form: inside Lambda (AWS_LAMBDA_RUNTIME_API set) with
+// AWS_SESSION_TOKEN, the extension on
+// 127.0.0.1:$PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (default 2773) is
+// tried first.
 func New(cfg aws.Config, env []string, log *slog.Logger) *Reader {
-	return NewWithAPI(ssm.NewFromConfig(cfg), env, log)
-}
-
-// NewWithAPI is New over a given SSM API.
-func NewWithAPI(api API, env []string, log *slog.Logger) *Reader {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Reader{api: api, log: log, http: &http.Client{Timeout: 3 * time.Second}}
+	r := &Reader{ssm: newSSMClient(cfg), log: log, http: &http.Client{Timeout: 3 * time.Second}}
 	m := map[string]string{}
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
@@ -97,14 +87,14 @@ func (r *Reader) Get(ctx context.Context, name string) (secret.Value, error) {
 		r.log.Debug("the Parameters and Secrets extension did not answer; reading the parameter through the SSM API",
 			"parameter", name, "reason", err.Error())
 	}
-	out, err := r.api.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	v, err := r.ssm.getParameter(ctx, name)
 	if err != nil {
 		return secret.Value{}, fmt.Errorf("read SSM parameter %q (the role needs ssm:GetParameter on it, and kms:Decrypt on its key if that is a customer managed key): %w", name, err)
 	}
-	if out.Parameter == nil || out.Parameter.Value == nil {
+	if v == nil {
 		return secret.Value{}, fmt.Errorf("read SSM parameter %q: the answer holds no value", name)
 	}
-	return secret.New(*out.Parameter.Value), nil
+	return secret.New(*v), nil
 }
 
 // extension is the Parameters and Secrets Lambda extension's local API.

@@ -39,9 +39,23 @@ type Server struct {
 	*httptest.Server
 	verifier *sigv4.Verifier
 
-	mu     sync.Mutex
-	params map[string]param
-	calls  int
+	mu       sync.Mutex
+	params   map[string]param
+	calls    int
+	requests []Request
+	faults   []fault
+}
+
+// Request is what the server received of one signed request.
+type Request struct {
+	Target, ContentType string
+	Body                []byte
+}
+
+// fault is an error answer given instead of the next request's.
+type fault struct {
+	status int
+	code   string
 }
 
 type param struct {
@@ -80,6 +94,24 @@ func (s *Server) put(name, typ, value string) {
 	s.params[name] = param{typ: typ, value: value}
 }
 
+// FailNext answers the next n requests (after their signature is
+// verified) with status and the error code, as SSM does when it throttles
+// (400 ThrottlingException) or fails (500 InternalServerError).
+func (s *Server) FailNext(n, status int, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.faults = append(s.faults, fault{status, code})
+	}
+}
+
+// Requests returns the signed requests received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
 // Calls counts the GetParameter requests answered with a value.
 func (s *Server) Calls() int {
 	s.mu.Lock()
@@ -100,6 +132,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			code = "InvalidSignatureException"
 		}
 		fail(w, http.StatusBadRequest, code, err.Error())
+		return
+	}
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Target: r.Header.Get("X-Amz-Target"), ContentType: r.Header.Get("Content-Type"), Body: body})
+	var f *fault
+	if len(s.faults) > 0 {
+		f = &s.faults[0]
+		s.faults = s.faults[1:]
+	}
+	s.mu.Unlock()
+	if f != nil {
+		fail(w, f.status, f.code, "injected by the test")
 		return
 	}
 	if r.Header.Get("X-Amz-Target") != "AmazonSSM.GetParameter" {

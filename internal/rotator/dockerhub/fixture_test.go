@@ -8,7 +8,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/rotorhq/rotor/internal/parameter"
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -40,9 +39,8 @@ func newWorld(t *testing.T, cfg hubtest.Config) *world {
 	w.hub.AddUser(user, password)
 	w.ssm.Put("DOCKER_HUB_USERNAME", user)
 	w.ssm.PutSecure("DOCKER_HUB_PASSWORD", password)
-	api := ssm.New(ssm.Options{Region: ssmtest.Region, BaseEndpoint: aws.String(w.ssm.URL),
-		Credentials: credentials.StaticCredentialsProvider{Value: ssmtest.Credentials()}})
-	w.params = parameter.NewWithAPI(api, nil, nil)
+	w.params = parameter.New(aws.Config{Region: ssmtest.Region, BaseEndpoint: aws.String(w.ssm.URL),
+		Credentials: credentials.StaticCredentialsProvider{Value: ssmtest.Credentials()}}, nil, nil)
 	return w
 }
 

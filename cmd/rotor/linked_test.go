@@ -1,0 +1,37 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Packages whose initialisation costs every rotor process milliseconds at
+// start for little use, kept out of the binary on purpose:
+// the SDK's SSM client builds the whole SSM API's schemas when the process
+// starts, for the one GetParameter call the dockerhub kind makes
+// (internal/parameter makes that call itself).
+var notLinked = []string{
+	"github.com/aws/aws-sdk-go-v2/service/ssm",
+}
+
+// TestStartStaysLight fails when a change links one of notLinked into
+// rotor again, and names what imports it.
+func TestStartStaysLight(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", `{{.ImportPath}} {{join .Imports " "}}`, ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.Lines(string(out)) {
+		f := strings.Fields(line)
+		for _, imp := range f[1:] {
+			for _, p := range notLinked {
+				if within(imp, p) && !within(f[0], p) {
+					t.Errorf("%s imports %s, which rotor keeps out of its binary for its start time", f[0], imp)
+				}
+			}
+		}
+	}
+}
+
+func within(pkg, tree string) bool { return pkg == tree || strings.HasPrefix(pkg, tree+"/") }
