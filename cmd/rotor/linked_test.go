@@ -7,12 +7,14 @@ import (
 )
 
 // Packages whose initialisation costs every rotor process milliseconds at
-// start for little use, kept out of the binary on purpose:
-// the SDK's SSM client builds the whole SSM API's schemas when the process
-// starts, for the one GetParameter call the dockerhub kind makes
-// (internal/parameter makes that call itself).
+// start for little use, kept out of the binary on purpose. The SDK's
+// clients of SSM, ECR and SES v2 build their whole API's schemas when the
+// process starts, for one call each (GetParameter, GetAuthorizationToken,
+// SendEmail), which internal/awsapi makes instead.
 var notLinked = []string{
 	"github.com/aws/aws-sdk-go-v2/service/ssm",
+	"github.com/aws/aws-sdk-go-v2/service/ecr",
+	"github.com/aws/aws-sdk-go-v2/service/sesv2",
 }
 
 // TestStartStaysLight fails when a change links one of notLinked into

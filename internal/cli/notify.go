@@ -5,11 +5,11 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	snssdk "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rotorhq/rotor/internal/engine"
 	"github.com/rotorhq/rotor/internal/notify"
+	"github.com/rotorhq/rotor/internal/notify/ses"
 )
 
 // notifier turns the engine's notices into notifications on the channels
@@ -33,7 +33,7 @@ func notifier(env []string, log *slog.Logger) func(context.Context, engine.Notic
 			if clients == nil {
 				clients = &notify.Deps{}
 				if cfg, err := aws.config(); err == nil {
-					clients.SNS, clients.SES = snssdk.NewFromConfig(cfg), sesv2.NewFromConfig(cfg)
+					clients.SNS, clients.SES = snssdk.NewFromConfig(cfg), ses.NewClient(cfg)
 				} else {
 					log.Warn("notifications through SNS or SES are off", "error", err)
 				}

@@ -18,6 +18,7 @@ import (
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rotorhq/rotor/internal/notify/internal/awstest"
+	"github.com/rotorhq/rotor/internal/notify/ses"
 	"github.com/rotorhq/rotor/internal/notify/slack/slacktest"
 	"github.com/rotorhq/rotor/internal/notify/webhook"
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -82,7 +83,7 @@ func newEnv(t *testing.T) *testEnv {
 	e.ses = awstest.NewSES(nil, false, "example.com")
 	t.Cleanup(e.ses.Close)
 	var log = slogTo(e)
-	e.deps = Deps{Logger: log, SNS: e.sns.Client(awstest.Credentials()), SES: e.ses.Client(awstest.Credentials())}
+	e.deps = Deps{Logger: log, SNS: e.sns.Client(awstest.Credentials()), SES: ses.NewClient(e.ses.Config(awstest.Credentials()))}
 	return e
 }
 

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
+	"github.com/rotorhq/rotor/internal/awsapi"
+	"github.com/rotorhq/rotor/internal/awsapi/awsapitest"
 	"github.com/rotorhq/rotor/internal/ssmtest"
 )
 
@@ -184,23 +186,12 @@ func TestRetryStopsWithTheContext(t *testing.T) {
 
 // The regional endpoints are the SDK's own, FIPS and dual stack included.
 func TestRegionEndpointIsTheSDKs(t *testing.T) {
-	ctx := context.Background()
-	resolver := ssm.NewDefaultEndpointResolverV2()
-	for _, region := range []string{"us-east-1", "eu-central-1", "ap-southeast-2", "cn-north-1", "cn-northwest-1", "us-gov-west-1"} {
-		for _, fips := range []bool{false, true} {
-			for _, dual := range []bool{false, true} {
-				want, err := resolver.ResolveEndpoint(ctx, ssm.EndpointParameters{Region: aws.String(region), UseFIPS: aws.Bool(fips), UseDualStack: aws.Bool(dual)})
-				if err != nil {
-					continue // a combination the partition does not offer
-				}
-				got, err := regionEndpoint(region, fips, dual)
-				if err != nil || got != want.URI.String() {
-					t.Errorf("%s fips=%v dual=%v: %q, %v; the SDK resolves %q", region, fips, dual, got, err, want.URI.String())
-				}
-			}
-		}
-	}
-	if _, err := regionEndpoint("us-iso-east-1", false, false); err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_SSM") {
+	r := ssm.NewDefaultEndpointResolverV2()
+	awsapitest.CompareEndpoints(t, ssmEndpoint, func(region string, fips, dual bool) (string, error) {
+		e, err := r.ResolveEndpoint(context.Background(), ssm.EndpointParameters{Region: aws.String(region), UseFIPS: aws.Bool(fips), UseDualStack: aws.Bool(dual)})
+		return e.URI.String(), err
+	})
+	if _, err := ssmEndpoint("eusc-de-east-1", false, false); err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_SSM") {
 		t.Errorf("an unknown partition: %v, want a hint to configure the endpoint", err)
 	}
 }
@@ -229,11 +220,11 @@ func TestConfiguredEndpoint(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := ssmEndpoint(ctx, cfg); err != nil || got != tc.want {
+		if got, err := awsapi.New(cfg, ssmService).Endpoint(ctx); err != nil || got != tc.want {
 			t.Errorf("%v: %q, %v; want %q", tc.env, got, err, tc.want)
 		}
 	}
-	if _, err := ssmEndpoint(ctx, aws.Config{}); err == nil || !strings.Contains(err.Error(), "region") {
+	if _, err := awsapi.New(aws.Config{}, ssmService).Endpoint(ctx); err == nil || !strings.Contains(err.Error(), "region") {
 		t.Errorf("no region: %v", err)
 	}
 }

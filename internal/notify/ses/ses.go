@@ -11,20 +11,61 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/rotorhq/rotor/internal/awsapi"
 )
 
 // MaxRecipients is SES's limit per message.
 const MaxRecipients = 50
 
-// API is the part of the SES v2 client a Mailer uses.
+// API is SES v2's SendEmail, the call a Mailer makes.
 type API interface {
-	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, optFns ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+	SendEmail(ctx context.Context, in *SendEmailInput) (*SendEmailOutput, error)
 }
 
-var _ API = (*sesv2.Client)(nil)
+// SendEmailInput is SendEmail's request, for a simple message.
+type SendEmailInput struct {
+	FromEmailAddress string
+	Destination      struct{ ToAddresses []string }
+	Content          struct {
+		Simple struct {
+			Subject Content
+			Body    struct{ Text Content }
+		}
+	}
+}
+
+// Content is a text and its character set.
+type Content struct{ Data, Charset string }
+
+// SendEmailOutput is SendEmail's answer.
+type SendEmailOutput struct{ MessageId *string }
+
+// Client is API over SES v2's REST JSON endpoint (POST
+// /v2/email/outbound-emails). The SDK's SES v2 client is not linked (see
+// internal/awsapi).
+type Client struct{ api *awsapi.Client }
+
+var _ API = (*Client)(nil)
+
+// service is SES v2's API.
+var service = awsapi.Service{ID: "SESv2", SigningName: "ses",
+	Endpoint: awsapi.Regional("SESv2", "email.{region}", "email-fips.{region}", "email.{region}", "email-fips.{region}")}
+
+// NewClient returns a Client calling SES with cfg's credentials, retry
+// settings, HTTP client, region and endpoint settings
+// (AWS_ENDPOINT_URL_SESV2 included).
+func NewClient(cfg aws.Config) *Client { return &Client{awsapi.New(cfg, service)} }
+
+// SendEmail sends one message.
+func (c *Client) SendEmail(ctx context.Context, in *SendEmailInput) (*SendEmailOutput, error) {
+	var out SendEmailOutput
+	if err := c.api.REST(ctx, "SendEmail", "POST", "/v2/email/outbound-emails", in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
 
 // Mailer sends from one address.
 type Mailer struct {
@@ -80,15 +121,11 @@ func (m *Mailer) Send(ctx context.Context, msg Mail) (string, error) {
 	if subject == "" || msg.Text == "" {
 		return "", errors.New("ses: a mail needs a subject and a body")
 	}
-	utf8 := aws.String("UTF-8")
-	out, err := m.api.SendEmail(ctx, &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(m.from),
-		Destination:      &types.Destination{ToAddresses: msg.To},
-		Content: &types.EmailContent{Simple: &types.Message{
-			Subject: &types.Content{Data: aws.String(subject), Charset: utf8},
-			Body:    &types.Body{Text: &types.Content{Data: aws.String(msg.Text), Charset: utf8}},
-		}},
-	})
+	in := &SendEmailInput{FromEmailAddress: m.from}
+	in.Destination.ToAddresses = msg.To
+	in.Content.Simple.Subject = Content{Data: subject, Charset: "UTF-8"}
+	in.Content.Simple.Body.Text = Content{Data: msg.Text, Charset: "UTF-8"}
+	out, err := m.api.SendEmail(ctx, in)
 	if err != nil {
 		return "", fmt.Errorf("send mail from %s with SES: %w%s", m.from, err, hint(err))
 	}

@@ -12,7 +12,7 @@ import (
 func TestSend(t *testing.T) {
 	srv := awstest.NewSES(nil, false, "rotor@example.com")
 	defer srv.Close()
-	m, err := ses.New(srv.Client(awstest.Credentials()), "rotor@example.com")
+	m, err := ses.New(ses.NewClient(srv.Config(awstest.Credentials())), "rotor@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,18 +30,18 @@ func TestSend(t *testing.T) {
 func TestSendErrors(t *testing.T) {
 	srv := awstest.NewSES(nil, true, "rotor@example.com")
 	defer srv.Close()
-	m, _ := ses.New(srv.Client(awstest.Credentials()), "rotor@example.com")
+	m, _ := ses.New(ses.NewClient(srv.Config(awstest.Credentials())), "rotor@example.com")
 	_, err := m.Send(context.Background(), ses.Mail{To: []string{"alice@example.org"}, Subject: "s", Text: "t"})
 	if err == nil || !strings.Contains(err.Error(), "sandbox") {
 		t.Errorf("sandbox recipient: %v, want a hint about the sandbox", err)
 	}
-	unverified, _ := ses.New(srv.Client(awstest.Credentials()), "other@example.net")
+	unverified, _ := ses.New(ses.NewClient(srv.Config(awstest.Credentials())), "other@example.net")
 	if _, err := unverified.Send(context.Background(), ses.Mail{To: []string{"rotor@example.com"}, Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "MessageRejected") {
 		t.Errorf("unverified sender: %v", err)
 	}
 	bad := awstest.Credentials()
 	bad.SecretAccessKey = "bad"
-	wrongKey, _ := ses.New(srv.Client(bad), "rotor@example.com")
+	wrongKey, _ := ses.New(ses.NewClient(srv.Config(bad)), "rotor@example.com")
 	if _, err := wrongKey.Send(context.Background(), ses.Mail{To: []string{"rotor@example.com"}, Subject: "s", Text: "t"}); err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
 		t.Errorf("bad signature: %v", err)
 	}
@@ -66,7 +66,7 @@ func TestNew(t *testing.T) {
 	}
 	srv := awstest.NewSES(nil, false)
 	defer srv.Close()
-	if _, err := ses.New(srv.Client(awstest.Credentials()), "nobody"); err == nil {
+	if _, err := ses.New(ses.NewClient(srv.Config(awstest.Credentials())), "nobody"); err == nil {
 		t.Error("bad sender accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,8 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	awsecr "github.com/aws/aws-sdk-go-v2/service/ecr"
 
+	"github.com/rotorhq/rotor/internal/awsapi"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
 )
@@ -208,16 +209,21 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 	if err != nil {
 		return secret.Value{}, err
 	}
-	in := &awsecr.GetAuthorizationTokenInput{}
-	if len(r.registries) > 0 {
-		// Deprecated because one token serves every registry the principal
-		// may pull from; it is still how ECR names each registry's proxy
-		// endpoint in the answer, which the Docker config is keyed by.
-		//lint:ignore SA1019 the answer's per-registry proxy endpoints are what the Docker config needs
-		in.RegistryIds = r.registries
+	// registryIds is deprecated because one token serves every registry
+	// the principal may pull from; it is still how ECR names each
+	// registry's proxy endpoint in the answer, which the Docker config is
+	// keyed by.
+	in := struct {
+		RegistryIDs []string `json:"registryIds,omitempty"`
+	}{r.registries}
+	var out struct {
+		AuthorizationData []struct {
+			AuthorizationToken *string  `json:"authorizationToken"`
+			ExpiresAt          *float64 `json:"expiresAt"` // seconds since the epoch
+			ProxyEndpoint      *string  `json:"proxyEndpoint"`
+		} `json:"authorizationData"`
 	}
-	out, err := client.GetAuthorizationToken(ctx, in)
-	if err != nil {
+	if err := client.JSON(ctx, "AmazonEC2ContainerRegistry_V20150921", "GetAuthorizationToken", in, &out); err != nil {
 		return secret.Value{}, fmt.Errorf("ecr:GetAuthorizationToken with %s: %w", who, err)
 	}
 	auths := map[string]authEntry{}
@@ -238,8 +244,10 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 		}
 		auths[host] = authEntry{Username: user, Password: pw, Auth: *d.AuthorizationToken}
 		hosts = append(hosts, host)
-		if expires.IsZero() || d.ExpiresAt.Before(expires) {
-			expires = d.ExpiresAt.UTC()
+		sec, frac := math.Modf(*d.ExpiresAt)
+		at := time.Unix(int64(sec), int64(frac*1e9)).UTC()
+		if expires.IsZero() || at.Before(expires) {
+			expires = at
 		}
 	}
 	if len(auths) == 0 {
@@ -314,7 +322,7 @@ func scrubURLError(err error) error {
 
 // client returns the ECR client and a description of whose identity it
 // uses.
-func (r *Rotator) client(ctx context.Context) (*awsecr.Client, string, error) {
+func (r *Rotator) client(ctx context.Context) (*awsapi.Client, string, error) {
 	if r.deps.AWS == nil {
 		return nil, "", errors.New("no AWS configuration")
 	}
@@ -343,12 +351,17 @@ func (r *Rotator) client(ctx context.Context) (*awsecr.Client, string, error) {
 	if cfg.Region == "" {
 		return nil, "", fmt.Errorf("%w: no AWS region: set the option %s (or AWS_REGION)", rotator.ErrPermanent, OptRegion)
 	}
-	return awsecr.NewFromConfig(cfg, func(o *awsecr.Options) {
-		if r.endpoint != "" {
-			o.BaseEndpoint = aws.String(r.endpoint)
-		}
-	}), who, nil
+	c := awsapi.New(cfg, ecrService)
+	if r.endpoint != "" {
+		c = c.WithEndpoint(r.endpoint)
+	}
+	return c, who, nil
 }
+
+// ecrService is ECR's API; the SDK's ECR client is not linked (see
+// internal/awsapi).
+var ecrService = awsapi.Service{ID: "ECR", SigningName: "ecr",
+	Endpoint: awsapi.Regional("ECR", "api.ecr.{region}", "api.ecr-fips.{region}", "ecr.{region}", "ecr-fips.{region}")}
 
 func hostOf(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)

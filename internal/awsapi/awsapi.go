@@ -1,0 +1,324 @@
+// Package awsapi makes single AWS API calls for the few actions rotor
+// needs of a service whose SDK client costs more than the call: the
+// generated clients of the AWS SDK for Go v2 build their whole service's
+// schemas when the process starts (SSM's alone takes several milliseconds
+// in every rotor command), for one action each here.
+//
+// Everything but the request's JSON comes from the SDK: credentials,
+// retryer and HTTP client from the aws.Config, the SigV4 signature from
+// the SDK's signer, configured endpoints from the SDK's configuration
+// sources, and errors have the SDK's shape (a smithy.OperationError
+// around an awshttp.ResponseError around a smithy.APIError), so errors.As
+// and the retryer read them as they read the SDK's.
+package awsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/restjson"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Service is one AWS API as the SDK's client for it knows it.
+type Service struct {
+	// ID is the SDK's service id ("SSM"): errors name it, and
+	// AWS_ENDPOINT_URL_<ID> and the shared config's services section set
+	// its endpoint.
+	ID string
+	// SigningName is SigV4's service name ("ssm").
+	SigningName string
+	// Endpoint is the service's regional endpoint.
+	Endpoint func(region string, fips, dualStack bool) (string, error)
+}
+
+// Client calls one service.
+type Client struct {
+	svc     Service
+	cfg     aws.Config
+	signer  *v4.Signer
+	http    aws.HTTPClient
+	retryer aws.Retryer
+	base    string // an endpoint that wins over all configuration
+}
+
+// maxAnswer bounds what is read of an answer.
+const maxAnswer = 4 << 20
+
+// New returns a Client calling svc with cfg's credentials, retry settings,
+// HTTP client, region and endpoint settings.
+func New(cfg aws.Config, svc Service) *Client {
+	c := &Client{svc: svc, cfg: cfg, signer: v4.NewSigner(), http: cfg.HTTPClient}
+	if c.http == nil {
+		c.http = awshttp.NewBuildableClient()
+	}
+	switch {
+	case cfg.Retryer != nil:
+		c.retryer = cfg.Retryer()
+	case cfg.RetryMode == aws.RetryModeAdaptive:
+		c.retryer = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
+			o.StandardOptions = append(o.StandardOptions, maxAttempts(cfg.RetryMaxAttempts))
+		})
+	default:
+		c.retryer = retry.NewStandard(maxAttempts(cfg.RetryMaxAttempts))
+	}
+	return c
+}
+
+func maxAttempts(n int) func(*retry.StandardOptions) {
+	return func(o *retry.StandardOptions) {
+		if n > 0 {
+			o.MaxAttempts = n
+		}
+	}
+}
+
+// WithEndpoint returns c calling endpoint, whatever the configuration
+// says: a client option's BaseEndpoint in the SDK's terms.
+func (c *Client) WithEndpoint(endpoint string) *Client {
+	d := *c
+	d.base = endpoint
+	return &d
+}
+
+// JSON calls an action of the AWS JSON 1.1 protocol: POST / with the
+// X-Amz-Target targetPrefix.operation, in as the JSON document, the
+// answer decoded into out.
+func (c *Client) JSON(ctx context.Context, targetPrefix, operation string, in, out any) error {
+	return c.call(ctx, operation, http.MethodPost, "/", map[string]string{
+		"Content-Type": "application/x-amz-json-1.1",
+		"X-Amz-Target": targetPrefix + "." + operation,
+	}, in, out)
+}
+
+// REST calls an action of the REST JSON protocol: method path with in as
+// the JSON body, the answer decoded into out.
+func (c *Client) REST(ctx context.Context, operation, method, path string, in, out any) error {
+	return c.call(ctx, operation, method, path, map[string]string{"Content-Type": "application/json"}, in, out)
+}
+
+func (c *Client) call(ctx context.Context, operation, method, path string, header map[string]string, in, out any) error {
+	opErr := func(err error) error {
+		return &smithy.OperationError{ServiceID: c.svc.ID, OperationName: operation, Err: err}
+	}
+	body, err := json.Marshal(in)
+	if err != nil {
+		return opErr(&smithy.SerializationError{Err: err})
+	}
+	endpoint, err := c.Endpoint(ctx)
+	if err != nil {
+		return opErr(err)
+	}
+	url := strings.TrimSuffix(endpoint, "/") + path
+	var release func(error) error
+	for attempt := 1; ; attempt++ {
+		answer, err := c.send(ctx, method, url, header, body)
+		if release != nil {
+			_ = release(err)
+		}
+		if err == nil {
+			if out != nil && len(bytes.TrimSpace(answer)) > 0 {
+				if err := json.Unmarshal(answer, out); err != nil {
+					return opErr(&smithy.DeserializationError{Err: fmt.Errorf("the answer is not %s's JSON", operation)})
+				}
+			}
+			return nil
+		}
+		if ctx.Err() != nil || !c.retryer.IsErrorRetryable(err) {
+			return opErr(err)
+		}
+		if attempt >= c.retryer.MaxAttempts() {
+			return opErr(&retry.MaxAttemptsError{Attempt: attempt, Err: err})
+		}
+		var terr error
+		if release, terr = c.retryer.GetRetryToken(ctx, err); terr != nil {
+			return opErr(err) // the retry quota is spent: the last error stands
+		}
+		delay, derr := c.retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return opErr(err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return opErr(ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// send makes one signed attempt and returns the answer's body.
+func (c *Client) send(ctx context.Context, method, url string, header map[string]string, body []byte) ([]byte, error) {
+	if c.cfg.Credentials == nil {
+		return nil, errors.New("no AWS credentials in the configuration")
+	}
+	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("get the AWS credentials: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("User-Agent", "rotor")
+	sum := sha256.Sum256(body)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.cfg.Region, time.Now().UTC()); err != nil {
+		return nil, fmt.Errorf("sign the request: %w", err)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		// The retryer recognises connection errors inside this wrapper,
+		// as it does the SDK's.
+		return nil, &smithyhttp.RequestSendError{Err: err}
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("read the answer: %w", err)}
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return answer, nil
+	}
+	code, msg, _ := restjson.GetErrorInfo(json.NewDecoder(bytes.NewReader(answer)))
+	if h := resp.Header.Get("X-Amzn-ErrorType"); h != "" {
+		code = restjson.SanitizeErrorCode(h)
+	}
+	if code == "" {
+		code = "UnknownError"
+	}
+	fault := smithy.FaultClient
+	if resp.StatusCode >= 500 {
+		fault = smithy.FaultServer
+	}
+	return nil, &awshttp.ResponseError{
+		ResponseError: &smithyhttp.ResponseError{
+			Response: &smithyhttp.Response{Response: resp},
+			Err:      &smithy.GenericAPIError{Code: code, Message: msg, Fault: fault},
+		},
+		RequestID: resp.Header.Get("X-Amzn-RequestId"),
+	}
+}
+
+// What the SDK's configuration sources (the environment and the shared
+// config file) answer about endpoints.
+type (
+	serviceEndpointSource interface {
+		GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
+	}
+	ignoreEndpointsSource interface {
+		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
+	}
+	fipsSource interface {
+		GetUseFIPSEndpoint(ctx context.Context) (aws.FIPSEndpointState, bool, error)
+	}
+	dualStackSource interface {
+		GetUseDualStackEndpoint(ctx context.Context) (aws.DualStackEndpointState, bool, error)
+	}
+)
+
+// Endpoint resolves the service's endpoint as the SDK does: a configured
+// endpoint (AWS_ENDPOINT_URL_<ID> or the shared config's services
+// section, then AWS_ENDPOINT_URL or aws.Config.BaseEndpoint) unless
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, else the region's, FIPS and dual
+// stack as configured.
+func (c *Client) Endpoint(ctx context.Context) (string, error) {
+	if c.base != "" {
+		return c.base, nil
+	}
+	cfg := c.cfg
+	ignore := false
+	for _, s := range cfg.ConfigSources {
+		if src, ok := s.(ignoreEndpointsSource); ok {
+			if v, found, err := src.GetIgnoreConfiguredEndpoints(ctx); err == nil && found {
+				ignore = v
+				break
+			}
+		}
+	}
+	if !ignore {
+		for _, s := range cfg.ConfigSources {
+			if src, ok := s.(serviceEndpointSource); ok {
+				if v, found, err := src.GetServiceBaseEndpoint(ctx, c.svc.ID); err == nil && found && v != "" {
+					return v, nil
+				}
+			}
+		}
+		if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
+			return *cfg.BaseEndpoint, nil
+		}
+	}
+	if cfg.Region == "" {
+		return "", errors.New("no AWS region: set AWS_REGION, or a region in the AWS profile")
+	}
+	var fips, dual, fipsFound, dualFound bool
+	for _, s := range cfg.ConfigSources {
+		if src, ok := s.(fipsSource); ok && !fipsFound {
+			if v, found, err := src.GetUseFIPSEndpoint(ctx); err == nil && found {
+				fips, fipsFound = v == aws.FIPSEndpointStateEnabled, true
+			}
+		}
+		if src, ok := s.(dualStackSource); ok && !dualFound {
+			if v, found, err := src.GetUseDualStackEndpoint(ctx); err == nil && found {
+				dual, dualFound = v == aws.DualStackEndpointStateEnabled, true
+			}
+		}
+	}
+	return c.svc.Endpoint(cfg.Region, fips, dual)
+}
+
+// Regional returns a Service.Endpoint from the four host name forms of a
+// service ("api.ecr.{region}", FIPS "api.ecr-fips.{region}", dual stack
+// "ecr.{region}", both "ecr-fips.{region}"), followed by the region's
+// partition's DNS suffix.
+func Regional(id, plain, fips, dualStack, dualStackFIPS string) func(region string, fips, dualStack bool) (string, error) {
+	return func(region string, useFIPS, useDual bool) (string, error) {
+		suffix, dualSuffix, ok := Partition(region)
+		if !ok {
+			return "", fmt.Errorf("no %s endpoint known for the region %s: set AWS_ENDPOINT_URL_%s", id, region, strings.ToUpper(strings.ReplaceAll(id, " ", "_")))
+		}
+		host := plain
+		switch {
+		case useFIPS && useDual:
+			host, suffix = dualStackFIPS, dualSuffix
+		case useFIPS:
+			host = fips
+		case useDual:
+			host, suffix = dualStack, dualSuffix
+		}
+		return "https://" + strings.ReplaceAll(host, "{region}", region) + "." + suffix, nil
+	}
+}
+
+// Partition returns the DNS suffixes (IPv4 and dual stack) of region's
+// partition, for the partitions rotor knows.
+func Partition(region string) (suffix, dualStackSuffix string, ok bool) {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "amazonaws.com.cn", "api.amazonwebservices.com.cn", true
+	case strings.HasPrefix(region, "us-isob-"):
+		return "sc2s.sgov.gov", "api.aws.scloud", true
+	case strings.HasPrefix(region, "us-iso-"):
+		return "c2s.ic.gov", "api.aws.ic.gov", true
+	case strings.Contains(region, "-iso"), strings.HasPrefix(region, "eusc-"):
+		return "", "", false
+	}
+	return "amazonaws.com", "api.aws", true
+}
