@@ -8,9 +8,11 @@ LDFLAGS     := -X github.com/rotorhq/rotor/internal/cli.version=$(VERSION)
 
 .PHONY: build test lint bench demo clean
 
-## build: the rotor binary in bin/, with its version stamped in
+## build: the rotor binary in bin/, with its version stamped in (lambda.norpc
+## leaves out aws-lambda-go's RPC mode, which only the retired go1.x runtime
+## used, and its package initialisation)
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rotor
+	$(GO) build -tags lambda.norpc -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/rotor
 
 ## test: every test, including the CLI scripts and the secret-leak check
 test:

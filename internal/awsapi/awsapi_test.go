@@ -1,0 +1,208 @@
+package awsapi_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	ssmsdk "github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go"
+
+	"github.com/rotorhq/rotor/internal/awsapi"
+	"github.com/rotorhq/rotor/internal/ssmtest"
+)
+
+// The tests call SSM's GetParameter on internal/ssmtest, which verifies
+// each request's signature; the SDK's SSM client is here to hold the
+// answers to its own.
+
+var ssm = awsapi.Service{ID: "SSM", SigningName: "ssm",
+	Endpoint: awsapi.Regional("SSM", "ssm.{region}", "ssm-fips.{region}", "ssm.{region}", "ssm-fips.{region}")}
+
+func testConfig(srv *ssmtest.Server, creds aws.Credentials) aws.Config {
+	return aws.Config{
+		Region:       ssmtest.Region,
+		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
+		BaseEndpoint: aws.String(srv.URL),
+		// No backoff, so that retries do not slow the tests.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		},
+	}
+}
+
+func get(ctx context.Context, cfg aws.Config, name string) (*string, error) {
+	var out struct{ Parameter *struct{ Value *string } }
+	in := struct {
+		Name           string
+		WithDecryption bool
+	}{name, true}
+	if err := awsapi.New(cfg, ssm).JSON(ctx, "AmazonSSM", "GetParameter", in, &out); err != nil || out.Parameter == nil {
+		return nil, err
+	}
+	return out.Parameter.Value, nil
+}
+
+func sdkGet(ctx context.Context, cfg aws.Config, name string) (*string, error) {
+	out, err := ssmsdk.NewFromConfig(cfg).GetParameter(ctx, &ssmsdk.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	if err != nil || out.Parameter == nil {
+		return nil, err
+	}
+	return out.Parameter.Value, nil
+}
+
+// Errors have the SDK's shape and codes, so callers and the retryer read
+// them alike.
+func TestErrorsAreTheSDKs(t *testing.T) {
+	srv := ssmtest.New(ssmtest.Config{})
+	defer srv.Close()
+	ctx := context.Background()
+	wrong := ssmtest.Credentials()
+	wrong.SecretAccessKey = "not-the-key"
+	unknown := ssmtest.Credentials()
+	unknown.AccessKeyID = "AKIAROTORSSMUNKNOWN0"
+	for _, tc := range []struct {
+		name  string
+		creds aws.Credentials
+		param string
+		code  string
+	}{
+		{"missing parameter", ssmtest.Credentials(), "/hub/missing", "ParameterNotFound"},
+		{"wrong key", wrong, "/hub/password", "InvalidSignatureException"},
+		{"unknown key", unknown, "/hub/password", "UnrecognizedClientException"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(srv, tc.creds)
+			_, sdkErr := sdkGet(ctx, cfg, tc.param)
+			_, err := get(ctx, cfg, tc.param)
+			for who, e := range map[string]error{"SDK": sdkErr, "rotor": err} {
+				var api smithy.APIError
+				var resp *awshttp.ResponseError
+				var op *smithy.OperationError
+				switch {
+				case !errors.As(e, &api) || api.ErrorCode() != tc.code:
+					t.Errorf("%s: %v, want an API error %s", who, e, tc.code)
+				case !errors.As(e, &resp) || resp.HTTPStatusCode() != 400:
+					t.Errorf("%s: %v, want an HTTP 400 response error", who, e)
+				case !errors.As(e, &op) || op.Service() != "SSM" || op.Operation() != "GetParameter":
+					t.Errorf("%s: %v, want SSM's GetParameter operation error", who, e)
+				}
+			}
+		})
+	}
+}
+
+// Throttling and server errors are retried as the configuration's
+// retryer says; client errors are not; a spent budget returns the last
+// error.
+func TestRetries(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		status     int
+		code       string
+		fail       int
+		maxAttempt int
+		requests   int
+		ok         bool
+	}{
+		{"server error, then the value", 500, "InternalServerError", 2, 0, 3, true},
+		{"throttled, then the value", 400, "ThrottlingException", 1, 0, 2, true},
+		{"always failing", 500, "InternalServerError", 10, 0, 3, false},
+		{"one attempt only", 500, "InternalServerError", 1, 1, 1, false},
+		{"access denied is not retried", 400, "AccessDeniedException", 1, 0, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := ssmtest.New(ssmtest.Config{})
+			defer srv.Close()
+			srv.Put("hub-user", "ci-bot")
+			srv.FailNext(tc.fail, tc.status, tc.code)
+			cfg := testConfig(srv, ssmtest.Credentials())
+			if tc.maxAttempt > 0 {
+				cfg.Retryer = nil
+				cfg.RetryMaxAttempts = tc.maxAttempt
+			}
+			v, err := get(ctx, cfg, "hub-user")
+			if n := len(srv.Requests()); n != tc.requests {
+				t.Errorf("%d requests, want %d", n, tc.requests)
+			}
+			switch {
+			case tc.ok && (err != nil || v == nil || *v != "ci-bot"):
+				t.Errorf("want the value after retrying, got %v", err)
+			case !tc.ok && (err == nil || !strings.Contains(err.Error(), tc.code)):
+				t.Errorf("want the error %s, got %v", tc.code, err)
+			}
+		})
+	}
+}
+
+// A cancelled context stops retrying at once.
+func TestRetryStopsWithTheContext(t *testing.T) {
+	srv := ssmtest.New(ssmtest.Config{})
+	defer srv.Close()
+	srv.FailNext(10, 500, "InternalServerError")
+	cfg := testConfig(srv, ssmtest.Credentials())
+	cfg.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 10
+			o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Hour, nil })
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := get(ctx, cfg, "hub-user")
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
+		t.Errorf("got %v after %s, want the context's deadline soon", err, time.Since(start))
+	}
+}
+
+// Configured endpoints win as they do for the SDK: AWS_ENDPOINT_URL_SSM,
+// then AWS_ENDPOINT_URL, unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS.
+func TestConfiguredEndpoint(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_REGION", "eu-west-1")
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{}, "https://ssm.eu-west-1.amazonaws.com"},
+		{map[string]string{"AWS_USE_FIPS_ENDPOINT": "true"}, "https://ssm-fips.eu-west-1.amazonaws.com"},
+		{map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1"}, "http://127.0.0.1:1"},
+		{map[string]string{"AWS_ENDPOINT_URL": "http://127.0.0.1:1", "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:2"}, "http://127.0.0.1:2"},
+		{map[string]string{"AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:2", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}, "https://ssm.eu-west-1.amazonaws.com"},
+	} {
+		for _, k := range []string{"AWS_USE_FIPS_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"} {
+			t.Setenv(k, tc.env[k])
+		}
+		cfg, err := config.LoadDefaultConfig(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := awsapi.New(cfg, ssm).Endpoint(ctx); err != nil || got != tc.want {
+			t.Errorf("%v: %q, %v; want %q", tc.env, got, err, tc.want)
+		}
+	}
+	t.Setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:2")
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := awsapi.New(cfg, ssm).WithEndpoint("http://127.0.0.1:3").Endpoint(ctx); err != nil || got != "http://127.0.0.1:3" {
+		t.Errorf("a client's own endpoint: %q, %v; want it to win over AWS_ENDPOINT_URL_SSM", got, err)
+	}
+	if _, err := awsapi.New(aws.Config{}, ssm).Endpoint(ctx); err == nil || !strings.Contains(err.Error(), "region") {
+		t.Errorf("no region: %v", err)
+	}
+}
