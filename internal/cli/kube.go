@@ -7,10 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/rotorhq/rotor/internal/kubeclient"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/kube"
 )
@@ -34,7 +34,7 @@ func openKube(_ context.Context, cfg StoreConfig) (store.Store, func() error, er
 		ns = cfg.Namespace
 	}
 	rc.UserAgent = "rotor"
-	c, err := kubernetes.NewForConfig(rc)
+	c, err := kubeclient.New(rc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the kube store: %w", err)
 	}

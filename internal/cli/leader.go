@@ -9,16 +9,13 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/leaderelection"
-	"k8s.io/client-go/tools/leaderelection/resourcelock"
-
+	"github.com/rotorhq/rotor/internal/election"
 	"github.com/rotorhq/rotor/internal/store/kube"
 )
 
 // Leader election: several rotor server replicas on the kube store elect
-// one to run the schedule, with client-go's leaderelection on a
-// coordination.k8s.io Lease in the store's namespace; the others serve the
+// one to run the schedule, on a coordination.k8s.io Lease in the store's
+// namespace (internal/election, client-go's protocol); the others serve the
 // API (reads, and rotations a client asks for). A leader that dies stops
 // renewing, and another replica takes the schedule over once the lease has
 // run out (--leader-lease-duration). A leader that cannot renew in time
@@ -67,44 +64,39 @@ func leaderIdentity() string {
 // whenever it loses the lease, until ctx ends.
 func (r *runner) runElected(ctx context.Context, st *kube.Store, lease string, duration time.Duration, state *leaderState, schedule func(context.Context)) error {
 	id := leaderIdentity()
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1.ObjectMeta{Name: lease, Namespace: st.Namespace()},
-		Client:     st.Client().CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
-	}
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock:            lock,
+	le, err := election.New(election.Config{
+		Leases:          st.Client().Leases(st.Namespace()),
 		Name:            lease,
+		Identity:        id,
 		LeaseDuration:   duration,
 		RenewDeadline:   duration * 2 / 3,
 		RetryPeriod:     max(duration/5, 200*time.Millisecond),
 		ReleaseOnCancel: true,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(ctx context.Context) {
-				state.set(true, id)
-				r.log.Info("leading: this replica runs the schedule", "lease", st.Namespace()+"/"+lease, "identity", id)
-				schedule(ctx)
-			},
-			OnStoppedLeading: func() {
-				state.set(false, "")
-				if ctx.Err() == nil {
-					r.log.Warn("lost the lease: the schedule stopped here", "lease", st.Namespace()+"/"+lease, "identity", id)
-				}
-			},
-			OnNewLeader: func(holder string) {
-				if holder != id {
-					state.set(false, holder)
-					r.log.Info("standing by: another replica runs the schedule", "leader", holder)
-				}
-			},
+		OnStartedLeading: func(ctx context.Context) {
+			state.set(true, id)
+			r.log.Info("leading: this replica runs the schedule", "lease", st.Namespace()+"/"+lease, "identity", id)
+			schedule(ctx)
 		},
+		OnStoppedLeading: func() {
+			state.set(false, "")
+			if ctx.Err() == nil {
+				r.log.Warn("lost the lease: the schedule stopped here", "lease", st.Namespace()+"/"+lease, "identity", id)
+			}
+		},
+		OnNewLeader: func(holder string) {
+			if holder != id {
+				state.set(false, holder)
+				r.log.Info("standing by: another replica runs the schedule", "leader", holder)
+			}
+		},
+		Logger: r.log,
 	})
 	if err != nil {
 		return fmt.Errorf("leader election: %w", err)
 	}
 	r.log.Info("campaigning for the schedule", "lease", st.Namespace()+"/"+lease, "identity", id)
 	for ctx.Err() == nil {
-		le.Run(ctx) // returns when leadership is lost or ctx ends
+		le.Run(ctx) // returns once the schedule stopped: the lease was lost or ctx ended
 	}
 	return nil
 }

@@ -35,6 +35,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/rotorhq/rotor/internal/kubeclient"
 )
 
 // AssetsEnv names the directory holding kube-apiserver and etcd.
@@ -320,6 +322,17 @@ func (s *Server) Stop() {
 func (s *Server) Client(t testing.TB) kubernetes.Interface {
 	t.Helper()
 	c, err := kubernetes.NewForConfig(s.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// RotorClient returns rotor's own client (what the kube store talks
+// through) for the admin.
+func (s *Server) RotorClient(t testing.TB) *kubeclient.Client {
+	t.Helper()
+	c, err := kubeclient.New(s.Config)
 	if err != nil {
 		t.Fatal(err)
 	}

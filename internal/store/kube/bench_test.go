@@ -5,10 +5,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/rotorhq/rotor/internal/engine"
+	"github.com/rotorhq/rotor/internal/kubeclient"
 	"github.com/rotorhq/rotor/internal/kubetest"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/rotator/password"
@@ -44,7 +44,7 @@ func BenchmarkRotatePassword(b *testing.B) {
 			cfg := rest.CopyConfig(srv.Config)
 			cnt := &counter{}
 			cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { cnt.rt = rt; return cnt }
-			c, err := kubernetes.NewForConfig(cfg)
+			c, err := kubeclient.New(cfg)
 			if err != nil {
 				b.Fatal(err)
 			}

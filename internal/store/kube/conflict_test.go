@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/rotorhq/rotor/internal/kubeclient"
 	"github.com/rotorhq/rotor/internal/kubetest"
 	"github.com/rotorhq/rotor/internal/secret"
 	"github.com/rotorhq/rotor/internal/store"
@@ -46,7 +46,7 @@ func (h *hook) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestConcurrentWriterConflict(t *testing.T) {
 	srv := kubetest.Need(t)
 	ns := srv.Namespace(t, "conflict")
-	other, err := kube.New(kube.Config{Client: srv.Client(t), Namespace: ns})
+	other, err := kube.New(kube.Config{Client: srv.RotorClient(t), Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestConcurrentWriterConflict(t *testing.T) {
 			}}
 		return h
 	}
-	c, err := kubernetes.NewForConfig(cfg)
+	c, err := kubeclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

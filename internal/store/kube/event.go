@@ -42,7 +42,7 @@ func (s *Store) RecordRotation(ctx context.Context, secretID, message string, fa
 		Source:              corev1.EventSource{Component: "rotor"},
 		ReportingController: "rotor.io/rotor", ReportingInstance: "rotor",
 	}
-	if _, err := s.b.c.CoreV1().Events(s.b.ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
+	if _, err := s.b.c.Events(s.b.ns).Create(ctx, ev, metav1.CreateOptions{}); err != nil {
 		return fmt.Errorf("record event %s on Secret %s/%s: %w", reason, s.b.ns, obj, err)
 	}
 	return nil

@@ -42,7 +42,7 @@ func TestLayout(t *testing.T) {
 	srv := kubetest.Need(t)
 	ns := srv.Namespace(t, "layout")
 	admin := srv.Client(t)
-	s, err := kube.New(kube.Config{Client: admin, Namespace: ns})
+	s, err := kube.New(kube.Config{Client: srv.RotorClient(t), Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,9 +120,9 @@ func TestLayout(t *testing.T) {
 func TestRotationLock(t *testing.T) {
 	srv := kubetest.Need(t)
 	ns := srv.Namespace(t, "lock")
-	admin := srv.Client(t)
-	a, _ := kube.New(kube.Config{Client: admin, Namespace: ns})
-	b, _ := kube.New(kube.Config{Client: admin, Namespace: ns})
+	client := srv.RotorClient(t)
+	a, _ := kube.New(kube.Config{Client: client, Namespace: ns})
+	b, _ := kube.New(kube.Config{Client: client, Namespace: ns})
 	ctx := t.Context()
 	v := secret.New("pw-lock-12345678")
 	if _, err := a.CreateSecret(ctx, store.CreateSecretInput{Name: "db", Value: &v}); err != nil {
@@ -142,7 +142,7 @@ func TestRotationLock(t *testing.T) {
 	}
 	// b dies holding it: its lease is left to expire.
 	t.Cleanup(unlock2)
-	late, _ := kube.New(kube.Config{Client: admin, Namespace: ns, Now: func() time.Time { return time.Now().Add(kube.LeaseDuration + time.Second) }})
+	late, _ := kube.New(kube.Config{Client: client, Namespace: ns, Now: func() time.Time { return time.Now().Add(kube.LeaseDuration + time.Second) }})
 	unlock3, err := late.LockRotation(ctx, "db")
 	if err != nil {
 		t.Fatalf("taking over an expired lease: %v", err)
@@ -157,7 +157,7 @@ func TestNamespacedName(t *testing.T) {
 	srv := kubetest.Need(t)
 	ns := srv.Namespace(t, "names")
 	admin := srv.Client(t)
-	s, err := kube.New(kube.Config{Client: admin, Namespace: ns})
+	s, err := kube.New(kube.Config{Client: srv.RotorClient(t), Namespace: ns})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func (s *Store) LockRotation(ctx context.Context, secretID string) (func(), erro
 			close(stop)
 			<-done
 			rv := lease.ResourceVersion
-			err := s.b.c.CoordinationV1().Leases(s.b.ns).Delete(context.Background(), name,
+			err := s.b.c.Leases(s.b.ns).Delete(context.Background(), name,
 				metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
 			if err != nil && !apierrors.IsNotFound(err) {
 				s.b.log.Warn("could not release the rotation lock; it expires by itself", "lease", s.b.ns+"/"+name, "error", err)
@@ -91,7 +91,7 @@ func holderID() string {
 }
 
 func (b *backend) acquire(ctx context.Context, name, holder, secretName string) (*coordinationv1.Lease, error) {
-	leases := b.c.CoordinationV1().Leases(b.ns)
+	leases := b.c.Leases(b.ns)
 	secs := int32(LeaseDuration / time.Second)
 	for attempt := 0; attempt < 5; attempt++ {
 		now := metav1.NewMicroTime(b.now())
@@ -138,5 +138,5 @@ func (b *backend) renew(ctx context.Context, l *coordinationv1.Lease) (*coordina
 	next := l.DeepCopy()
 	now := metav1.NewMicroTime(b.now())
 	next.Spec.RenewTime = &now
-	return b.c.CoordinationV1().Leases(b.ns).Update(ctx, next, metav1.UpdateOptions{})
+	return b.c.Leases(b.ns).Update(ctx, next, metav1.UpdateOptions{})
 }

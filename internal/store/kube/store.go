@@ -16,8 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 
+	"github.com/rotorhq/rotor/internal/kubeclient"
 	"github.com/rotorhq/rotor/internal/schedule"
 	"github.com/rotorhq/rotor/internal/store"
 	"github.com/rotorhq/rotor/internal/store/local"
@@ -64,7 +64,7 @@ var reserved = map[string]bool{AnnotationName: true, AnnotationVersion: true, An
 // Config configures a Store.
 type Config struct {
 	// Client talks to the API server.
-	Client kubernetes.Interface
+	Client *kubeclient.Client
 	// Namespace holds the Secrets.
 	Namespace string
 	// Region and AccountID go into ARNs; us-east-1 and 000000000000 by default.
@@ -142,7 +142,7 @@ func ObjectName(name string) string {
 
 // backend keeps each secret in a Secret and its companion.
 type backend struct {
-	c       kubernetes.Interface
+	c       *kubeclient.Client
 	ns      string
 	region  string
 	account string
@@ -150,7 +150,7 @@ type backend struct {
 	now     func() time.Time
 }
 
-func (b *backend) secrets() secretsClient { return b.c.CoreV1().Secrets(b.ns) }
+func (b *backend) secrets() secretsClient { return b.c.Secrets(b.ns) }
 
 type secretsClient interface {
 	Get(ctx context.Context, name string, opts metav1.GetOptions) (*corev1.Secret, error)
@@ -522,4 +522,4 @@ func apiError(what string, err error) error {
 
 // Client returns the store's Kubernetes client (for leader election on a
 // Lease in the same namespace).
-func (s *Store) Client() kubernetes.Interface { return s.b.c }
+func (s *Store) Client() *kubeclient.Client { return s.b.c }

@@ -15,7 +15,7 @@ func TestMain(m *testing.M) { kubetest.Main(m) }
 func newStore(t *testing.T) *kube.Store {
 	t.Helper()
 	srv := kubetest.Need(t)
-	s, err := kube.New(kube.Config{Client: srv.Client(t), Namespace: srv.Namespace(t, "rotor")})
+	s, err := kube.New(kube.Config{Client: srv.RotorClient(t), Namespace: srv.Namespace(t, "rotor")})
 	if err != nil {
 		t.Fatal(err)
 	}
