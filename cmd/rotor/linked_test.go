@@ -10,8 +10,13 @@ import (
 // start for little use, kept out of the binary on purpose. The SDK's
 // clients of SSM, ECR and SES v2 build their whole API's schemas when the
 // process starts, for one call each (GetParameter, GetAuthorizationToken,
-// SendEmail), which internal/awsapi makes instead.
+// SendEmail), which internal/awsapi makes instead. client-go's clientset
+// links a scheme that registers every Kubernetes API group at init, and
+// its leaderelection imports the typed clients: internal/kubeclient and
+// internal/election do what rotor needs of them.
 var notLinked = []string{
+	"k8s.io/client-go/kubernetes",
+	"k8s.io/client-go/tools/leaderelection",
 	"github.com/aws/aws-sdk-go-v2/service/ssm",
 	"github.com/aws/aws-sdk-go-v2/service/ecr",
 	"github.com/aws/aws-sdk-go-v2/service/sesv2",
