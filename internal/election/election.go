@@ -54,7 +54,7 @@ type Config struct {
 	Identity string
 	// LeaseDuration is how long the others wait, after they last saw the
 	// Lease change, before they take it from a leader that stopped
-	// renewing it. It is written in whole seconds.
+	// renewing it. It is written in whole seconds, rounded up.
 	LeaseDuration time.Duration
 	// RenewDeadline is how long the leader goes on leading without
 	// renewing the Lease; shorter than LeaseDuration.
@@ -309,7 +309,9 @@ func (e *Elector) try(ctx context.Context) (time.Time, bool) {
 
 // spec is the record this candidate writes as the holder.
 func (e *Elector) spec(now time.Time, acquired metav1.MicroTime, transitions int32) coordinationv1.LeaseSpec {
-	holder, secs := e.cfg.Identity, int32(e.cfg.LeaseDuration/time.Second)
+	// Whole seconds, rounded up: the others must not wait less than the
+	// leader goes on leading without renewing.
+	holder, secs := e.cfg.Identity, int32((e.cfg.LeaseDuration+time.Second-1)/time.Second)
 	renewed := metav1.NewMicroTime(now)
 	return coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs,
 		AcquireTime: &acquired, RenewTime: &renewed, LeaseTransitions: &transitions}

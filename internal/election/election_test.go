@@ -416,3 +416,19 @@ func TestClientGoCompatibility(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaseSecondsRoundUp: a lease duration that is not whole seconds is
+// written rounded up, so the others never wait less than the leader goes
+// on leading without renewing.
+func TestLeaseSecondsRoundUp(t *testing.T) {
+	e := newEnv(t)
+	a := e.ours(t, newCandidate("a", &tally{}), periods{lease: 1500 * time.Millisecond, renew: 900 * time.Millisecond, retry: 200 * time.Millisecond}, true, nil, nil)
+	waitLeading(t, a, 5*time.Second)
+	l, err := e.srv.Client(t).CoordinationV1().Leases(e.ns).Get(context.Background(), e.lease, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Spec.LeaseDurationSeconds == nil || *l.Spec.LeaseDurationSeconds != 2 {
+		t.Errorf("leaseDurationSeconds = %v, want 2 for 1.5s", l.Spec.LeaseDurationSeconds)
+	}
+}
