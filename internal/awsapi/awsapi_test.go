@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	ssmsdk "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/internal/awsapi"
@@ -26,20 +24,6 @@ import (
 var ssm = awsapi.Service{ID: "SSM", SigningName: "ssm",
 	Endpoint: awsapi.Regional("SSM", "ssm.{region}", "ssm-fips.{region}", "ssm.{region}", "ssm-fips.{region}")}
 
-func testConfig(srv *ssmtest.Server, creds aws.Credentials) aws.Config {
-	return aws.Config{
-		Region:       ssmtest.Region,
-		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
-		BaseEndpoint: aws.String(srv.URL),
-		// No backoff, so that retries do not slow the tests.
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			})
-		},
-	}
-}
-
 func get(ctx context.Context, cfg aws.Config, name string) (*string, error) {
 	var out struct{ Parameter *struct{ Value *string } }
 	in := struct {
@@ -47,14 +31,6 @@ func get(ctx context.Context, cfg aws.Config, name string) (*string, error) {
 		WithDecryption bool
 	}{name, true}
 	if err := awsapi.New(cfg, ssm).JSON(ctx, "AmazonSSM", "GetParameter", in, &out); err != nil || out.Parameter == nil {
-		return nil, err
-	}
-	return out.Parameter.Value, nil
-}
-
-func sdkGet(ctx context.Context, cfg aws.Config, name string) (*string, error) {
-	out, err := ssmsdk.NewFromConfig(cfg).GetParameter(ctx, &ssmsdk.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
-	if err != nil || out.Parameter == nil {
 		return nil, err
 	}
 	return out.Parameter.Value, nil
@@ -81,8 +57,8 @@ func TestErrorsAreTheSDKs(t *testing.T) {
 		{"unknown key", unknown, "/hub/password", "UnrecognizedClientException"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(srv, tc.creds)
-			_, sdkErr := sdkGet(ctx, cfg, tc.param)
+			cfg := srv.AWSConfig(tc.creds)
+			_, sdkErr := ssmtest.SDKGetParameter(ctx, cfg, tc.param)
 			_, err := get(ctx, cfg, tc.param)
 			for who, e := range map[string]error{"SDK": sdkErr, "rotor": err} {
 				var api smithy.APIError
@@ -126,7 +102,7 @@ func TestRetries(t *testing.T) {
 			defer srv.Close()
 			srv.Put("hub-user", "ci-bot")
 			srv.FailNext(tc.fail, tc.status, tc.code)
-			cfg := testConfig(srv, ssmtest.Credentials())
+			cfg := srv.AWSConfig(ssmtest.Credentials())
 			if tc.maxAttempt > 0 {
 				cfg.Retryer = nil
 				cfg.RetryMaxAttempts = tc.maxAttempt
@@ -150,7 +126,7 @@ func TestRetryStopsWithTheContext(t *testing.T) {
 	srv := ssmtest.New(ssmtest.Config{})
 	defer srv.Close()
 	srv.FailNext(10, 500, "InternalServerError")
-	cfg := testConfig(srv, ssmtest.Credentials())
+	cfg := srv.AWSConfig(ssmtest.Credentials())
 	cfg.Retryer = func() aws.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 10

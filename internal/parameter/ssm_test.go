@@ -6,11 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/rotorhq/rotor/internal/awsapi/awsapitest"
@@ -20,28 +17,6 @@ import (
 // The SDK's SSM client is here only to hold rotor's call to what it
 // would send and answer.
 
-func testConfig(srv *ssmtest.Server, creds aws.Credentials) aws.Config {
-	return aws.Config{
-		Region:       ssmtest.Region,
-		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
-		BaseEndpoint: aws.String(srv.URL),
-		// No backoff, so that retries do not slow the tests.
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
-			})
-		},
-	}
-}
-
-func sdkGet(ctx context.Context, cfg aws.Config, name string) (*string, error) {
-	out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
-	if err != nil || out.Parameter == nil {
-		return nil, err
-	}
-	return out.Parameter.Value, nil
-}
-
 // rotor's request is the SDK's: the same action, content type and JSON
 // document, and the endpoint verifies its signature with the real key.
 func TestRequestIsTheSDKs(t *testing.T) {
@@ -49,9 +24,9 @@ func TestRequestIsTheSDKs(t *testing.T) {
 	defer srv.Close()
 	srv.PutSecure("/hub/password", "pa$$")
 	ctx := context.Background()
-	cfg := testConfig(srv, ssmtest.Credentials())
+	cfg := srv.AWSConfig(ssmtest.Credentials())
 
-	want, err := sdkGet(ctx, cfg, "/hub/password")
+	want, err := ssmtest.SDKGetParameter(ctx, cfg, "/hub/password")
 	if err != nil || want == nil || *want != "pa$$" {
 		t.Fatalf("the SDK's call: %v", err)
 	}

@@ -9,6 +9,7 @@
 package ssmtest
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -16,8 +17,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/rotorhq/rotor/internal/sigv4"
 )
@@ -193,4 +198,29 @@ func fail(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
+}
+
+// AWSConfig returns an AWS configuration for this endpoint with creds, its
+// retryer without backoff so that retries do not slow tests.
+func (s *Server) AWSConfig(creds aws.Credentials) aws.Config {
+	return aws.Config{
+		Region:       Region,
+		Credentials:  credentials.StaticCredentialsProvider{Value: creds},
+		BaseEndpoint: aws.String(s.URL),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+			})
+		},
+	}
+}
+
+// SDKGetParameter is GetParameter (WithDecryption) through the SDK's own
+// SSM client, for tests that hold rotor's call to it.
+func SDKGetParameter(ctx context.Context, cfg aws.Config, name string) (*string, error) {
+	out, err := ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+	if err != nil || out.Parameter == nil {
+		return nil, err
+	}
+	return out.Parameter.Value, nil
 }
