@@ -242,11 +242,11 @@ func (e *Engine) record(ctx context.Context, ev audit.Event) {
 	if ev.ARN == "" {
 		ev.ARN = ev.Secret
 	}
-	e.auditTo(ctx, ev)
+	e.auditTo(detached(ctx), ev)
 }
 
 func (e *Engine) emit(ctx context.Context, n Notice) {
 	if e.notify != nil {
-		e.notify(ctx, n)
+		e.notify(detached(ctx), n)
 	}
 }

@@ -15,20 +15,45 @@ import (
 var ErrInProgress = errors.New("rotation in progress")
 
 // lock takes the secret's rotation lock when the store can lock rotations;
-// otherwise it grants a lock that excludes nothing.
-func (e *Engine) lock(ctx context.Context, secretID string) (unlock func(), err error) {
-	l, ok := e.st.(store.RotationLocker)
-	if !ok {
-		return func() {}, nil
+// otherwise it grants a lock that excludes nothing. The context it returns
+// is ctx, or, when the store's lock is a lease (store.LeaseLocker), one that
+// also ends, with the cause store.ErrLockLost, if the lock is lost while
+// held: the work under it stops, and the next rotation resumes it.
+func (e *Engine) lock(ctx context.Context, secretID string) (held context.Context, unlock func(), err error) {
+	held = ctx
+	switch l := e.st.(type) {
+	case store.LeaseLocker:
+		held, unlock, err = l.LockRotationLease(ctx, secretID)
+	case store.RotationLocker:
+		unlock, err = l.LockRotation(ctx, secretID)
+	default:
+		return ctx, func() {}, nil
 	}
-	unlock, err = l.LockRotation(ctx, secretID)
 	if errors.Is(err, store.ErrRotationInProgress) {
-		return nil, fmt.Errorf("%w: %w", ErrInProgress, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrInProgress, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("lock %s for rotation: %w", secretID, err)
+		return nil, nil, fmt.Errorf("lock %s for rotation: %w", secretID, err)
 	}
-	return unlock, nil
+	return held, unlock, nil
+}
+
+// detached is ctx for the audit events and notices of work under a lock:
+// when the lock was lost, they are still sent.
+func detached(ctx context.Context) context.Context {
+	if errors.Is(context.Cause(ctx), store.ErrLockLost) {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+// lockLost adds to err that the lock was lost, when it was, so that the
+// error says why the work stopped.
+func lockLost(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); err != nil && errors.Is(cause, store.ErrLockLost) && !errors.Is(err, store.ErrLockLost) {
+		return fmt.Errorf("%w (%w)", err, cause)
+	}
+	return err
 }
 
 // lockWrite takes the secret's rotation lock for a write that is not a
@@ -37,7 +62,8 @@ func (e *Engine) lock(ctx context.Context, secretID string) (unlock func(), err 
 func (e *Engine) lockWrite(ctx context.Context, secretID string) (unlock func(), err error) {
 	l, ok := e.st.(store.WriteLocker)
 	if !ok {
-		return e.lock(ctx, secretID)
+		_, unlock, err = e.lock(ctx, secretID)
+		return unlock, err
 	}
 	unlock, err = l.LockWrite(ctx, secretID)
 	if errors.Is(err, store.ErrRotationInProgress) {
@@ -59,7 +85,7 @@ func (e *Engine) lockWrite(ctx context.Context, secretID string) (unlock func(),
 // same secret fails at once with ErrInProgress.
 func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err error) {
 	start := e.now()
-	unlock, err := e.lock(ctx, in.SecretID)
+	ctx, unlock, err := e.lock(ctx, in.SecretID)
 	if err != nil {
 		return nil, err
 	}
@@ -222,6 +248,8 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 func (e *Engine) failed(ctx context.Context, log interface {
 	Error(string, ...any)
 }, desc *store.Description, kind string, step Step, token string, opts rotator.Options, err error) (*Result, error) {
+	err = lockLost(ctx, err)
+	ctx = detached(ctx)
 	where := "at " + string(step)
 	if step == "" {
 		where = "waiting for the rotation function"
@@ -247,7 +275,7 @@ func (e *Engine) failed(ctx context.Context, log interface {
 // credentials revoked are only those the store, asked again after the
 // cancel, shows holding no AWS label.
 func (e *Engine) Cancel(ctx context.Context, secretID string) (abandoned string, err error) {
-	unlock, err := e.lock(ctx, secretID)
+	ctx, unlock, err := e.lock(ctx, secretID)
 	if err != nil {
 		return "", err
 	}

@@ -26,12 +26,12 @@ import (
 // When the store can lock rotations, Step holds the secret's rotation lock
 // while it runs, so that it never races a whole rotation or another step.
 func (e *Engine) Step(ctx context.Context, ev Event) error {
-	unlock, err := e.lock(ctx, ev.SecretID)
+	ctx, unlock, err := e.lock(ctx, ev.SecretID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return e.step(ctx, ev, true, nil)
+	return lockLost(ctx, e.step(ctx, ev, true, nil))
 }
 
 // step runs one step. Within a whole rotation, run carries what the earlier

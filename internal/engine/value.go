@@ -210,7 +210,7 @@ func (e *Engine) TestCurrent(ctx context.Context, secretID string, opts rotator.
 // returns the versions whose credentials it revoked; on an error the secret
 // should not be deleted, so that retiring can be tried again.
 func (e *Engine) Retire(ctx context.Context, secretID string) (revoked []string, err error) {
-	unlock, err := e.lock(ctx, secretID)
+	ctx, unlock, err := e.lock(ctx, secretID)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +272,7 @@ func (e *Engine) Retire(ctx context.Context, secretID string) (revoked []string,
 // kind's testSecret on the current value. An unfinished rotation is left
 // for the next one to resume.
 func (e *Engine) TestConfiguration(ctx context.Context, secretID, token string, rules *store.RotationRules) error {
-	unlock, err := e.lock(ctx, secretID)
+	ctx, unlock, err := e.lock(ctx, secretID)
 	if err != nil {
 		return err
 	}

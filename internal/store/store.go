@@ -10,6 +10,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -89,6 +90,20 @@ type Store interface {
 type RotationLocker interface {
 	LockRotation(ctx context.Context, secretID string) (unlock func(), err error)
 }
+
+// LeaseLocker is implemented by RotationLockers whose lock is a lease that
+// can be lost while it is held: one its holder could not renew in time, so
+// that another process may take it over. LockRotationLease is LockRotation
+// that also returns a context, derived from ctx, that ends with the cause
+// ErrLockLost when that happens: whatever runs under the lock must stop.
+type LeaseLocker interface {
+	RotationLocker
+	LockRotationLease(ctx context.Context, secretID string) (held context.Context, unlock func(), err error)
+}
+
+// ErrLockLost is the cause with which a LeaseLocker's context ends when its
+// lock is lost.
+var ErrLockLost = errors.New("the rotation lock was lost (its lease could not be renewed in time, or another process took it)")
 
 // WriteLocker is implemented by RotationLockers whose rotation lock can also
 // be taken for a write that is not a rotation (PutSecretValue). LockWrite

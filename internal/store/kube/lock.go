@@ -31,56 +31,100 @@ var _ store.RotationLocker = (*Store)(nil)
 // store.ErrRotationInProgress; a lease its holder stopped renewing for
 // LeaseDuration (the holder died) is taken over.
 func (s *Store) LockRotation(ctx context.Context, secretID string) (func(), error) {
+	_, unlock, err := s.LockRotationLease(ctx, secretID)
+	return unlock, err
+}
+
+var _ store.LeaseLocker = (*Store)(nil)
+
+// LockRotationLease is LockRotation, and returns a context that ends, with
+// the cause store.ErrLockLost, when the lock is lost: when its Lease was not
+// renewed for two thirds of its duration (the others take it over after a
+// whole one), or when another process wrote or deleted it. Renewals are
+// every third of the duration, and retried every thirtieth after a failure.
+func (s *Store) LockRotationLease(ctx context.Context, secretID string) (context.Context, func(), error) {
 	secretID = s.canon(secretID)
 	unlockLocal, err := s.Store.LockRotation(ctx, secretID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	d, err := s.DescribeSecret(ctx, secretID)
 	if err != nil {
 		unlockLocal()
-		return nil, err
+		return nil, nil, err
 	}
 	name := ObjectName(d.Name) + LeaseSuffix
 	holder := holderID()
 	lease, err := s.b.acquire(ctx, name, holder, d.Name)
 	if err != nil {
 		unlockLocal()
-		return nil, err
+		return nil, nil, err
 	}
+	held, lose := context.WithCancelCause(ctx)
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	lost := false
 	go func() {
 		defer close(done)
-		t := time.NewTicker(LeaseDuration / 3)
-		defer t.Stop()
+		period, retry, within := s.b.lease/3, max(s.b.lease/30, 100*time.Millisecond), s.b.lease*2/3
+		renewed := time.Now() // the write that took the lock was sent by now
+		next := renewed.Add(period)
 		for {
+			t := time.NewTimer(time.Until(minTime(next, renewed.Add(within))))
 			select {
 			case <-stop:
+				t.Stop()
 				return
 			case <-t.C:
-				if l, err := s.b.renew(context.Background(), lease); err == nil {
-					lease = l
-				} else {
-					s.b.log.Warn("could not renew the rotation lock", "lease", s.b.ns+"/"+name, "error", err)
-				}
+			}
+			if time.Since(renewed) >= within {
+				lost = true
+				s.b.log.Error("the rotation lock was not renewed in time: the rotation stops", "lease", s.b.ns+"/"+name, "within", within)
+				lose(fmt.Errorf("%w: Lease %s/%s not renewed for %s", store.ErrLockLost, s.b.ns, name, within))
+				return
+			}
+			start := time.Now()
+			rctx, cancel := context.WithDeadline(context.Background(), renewed.Add(within))
+			l, err := s.b.renew(rctx, lease)
+			cancel()
+			switch {
+			case err == nil:
+				lease, renewed, next = l, start, start.Add(period)
+			case apierrors.IsConflict(err) || apierrors.IsNotFound(err):
+				lost = true
+				s.b.log.Error("another process wrote the rotation lock: the rotation stops", "lease", s.b.ns+"/"+name)
+				lose(fmt.Errorf("%w: Lease %s/%s was written by another process", store.ErrLockLost, s.b.ns, name))
+				return
+			default:
+				s.b.log.Warn("could not renew the rotation lock", "lease", s.b.ns+"/"+name, "error", err)
+				next = time.Now().Add(retry)
 			}
 		}
 	}()
 	var once sync.Once
-	return func() {
+	return held, func() {
 		once.Do(func() {
 			close(stop)
 			<-done
-			rv := lease.ResourceVersion
-			err := s.b.c.Leases(s.b.ns).Delete(context.Background(), name,
-				metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
-			if err != nil && !apierrors.IsNotFound(err) {
-				s.b.log.Warn("could not release the rotation lock; it expires by itself", "lease", s.b.ns+"/"+name, "error", err)
+			lose(context.Canceled)
+			if !lost {
+				rv := lease.ResourceVersion
+				err := s.b.c.Leases(s.b.ns).Delete(context.Background(), name,
+					metav1.DeleteOptions{Preconditions: &metav1.Preconditions{ResourceVersion: &rv}})
+				if err != nil && !apierrors.IsNotFound(err) {
+					s.b.log.Warn("could not release the rotation lock; it expires by itself", "lease", s.b.ns+"/"+name, "error", err)
+				}
 			}
 			unlockLocal()
 		})
 	}, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 func holderID() string {
@@ -92,7 +136,7 @@ func holderID() string {
 
 func (b *backend) acquire(ctx context.Context, name, holder, secretName string) (*coordinationv1.Lease, error) {
 	leases := b.c.Leases(b.ns)
-	secs := int32(LeaseDuration / time.Second)
+	secs := int32((b.lease + time.Second - 1) / time.Second)
 	for attempt := 0; attempt < 5; attempt++ {
 		now := metav1.NewMicroTime(b.now())
 		spec := coordinationv1.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &secs, AcquireTime: &now, RenewTime: &now}
@@ -113,7 +157,7 @@ func (b *backend) acquire(ctx context.Context, name, holder, secretName string) 
 		}
 		if !expired(cur, b.now()) {
 			return nil, store.Errorf(store.ErrRotationInProgress,
-				"another rotation of %s is in progress (Lease %s/%s; a holder that died loses it after %s)", secretName, b.ns, name, LeaseDuration)
+				"another rotation of %s is in progress (Lease %s/%s; a holder that died loses it after %s)", secretName, b.ns, name, b.lease)
 		}
 		cur.Spec = spec
 		l, err = leases.Update(ctx, cur, metav1.UpdateOptions{})

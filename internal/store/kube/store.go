@@ -75,6 +75,9 @@ type Config struct {
 	// Logger gets warnings (a Secret whose data cannot be read as a value);
 	// discarded when nil.
 	Logger *slog.Logger
+	// LockLease is the duration of a rotation lock's Lease; LeaseDuration
+	// by default.
+	LockLease time.Duration
 }
 
 // Store is a store.Store over the Secrets of one namespace.
@@ -105,7 +108,13 @@ func New(cfg Config) (*Store, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	b := &backend{c: cfg.Client, ns: cfg.Namespace, region: cfg.Region, account: cfg.AccountID, log: cfg.Logger, now: cfg.Now}
+	if cfg.LockLease == 0 {
+		cfg.LockLease = LeaseDuration
+	}
+	if cfg.LockLease < time.Second {
+		return nil, fmt.Errorf("kube store: a rotation lock's lease of %s is under the API's one second", cfg.LockLease)
+	}
+	b := &backend{c: cfg.Client, ns: cfg.Namespace, region: cfg.Region, account: cfg.AccountID, log: cfg.Logger, now: cfg.Now, lease: cfg.LockLease}
 	return &Store{Store: local.NewWithBackend(local.Config{Region: cfg.Region, AccountID: cfg.AccountID, Now: cfg.Now}, b), b: b}, nil
 }
 
@@ -148,6 +157,7 @@ type backend struct {
 	account string
 	log     *slog.Logger
 	now     func() time.Time
+	lease   time.Duration // of a rotation lock
 }
 
 func (b *backend) secrets() secretsClient { return b.c.Secrets(b.ns) }

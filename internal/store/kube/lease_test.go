@@ -1,0 +1,150 @@
+package kube_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/rotorhq/rotor/internal/kubeclient"
+	"github.com/rotorhq/rotor/internal/kubetest"
+	"github.com/rotorhq/rotor/internal/secret"
+	"github.com/rotorhq/rotor/internal/store"
+	"github.com/rotorhq/rotor/internal/store/kube"
+)
+
+// unreachable fails every request while on is set, as an API server that
+// cannot be reached does.
+type unreachable struct {
+	rt http.RoundTripper
+	on atomic.Bool
+}
+
+func (u *unreachable) RoundTrip(r *http.Request) (*http.Response, error) {
+	if u.on.Load() {
+		return nil, errors.New("the API server is unreachable")
+	}
+	return u.rt.RoundTrip(r)
+}
+
+// lockStore is a store with a 3-second rotation lock, its client's requests
+// failing while the returned switch is on, and a secret "db".
+func lockStore(t *testing.T, srv *kubetest.Server, ns string) (*kube.Store, *unreachable) {
+	t.Helper()
+	cfg := rest.CopyConfig(srv.Config)
+	u := &unreachable{}
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { u.rt = rt; return u }
+	c, err := kubeclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := kube.New(kube.Config{Client: c, Namespace: ns, LockLease: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := secret.New("pw-lease-12345678")
+	if _, err := s.CreateSecret(t.Context(), store.CreateSecretInput{Name: "db", Value: &v}); err != nil {
+		t.Fatal(err)
+	}
+	return s, u
+}
+
+// lockDB takes the rotation lock of "db"; it is released when the test ends.
+func lockDB(t *testing.T, s *kube.Store) (context.Context, func()) {
+	t.Helper()
+	held, unlock, err := s.LockRotationLease(t.Context(), "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock)
+	return held, unlock
+}
+
+func waitDone(t *testing.T, ctx context.Context, within time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		return time.Since(start)
+	case <-time.After(within):
+		t.Fatalf("the lock's context did not end within %v", within)
+		return 0
+	}
+}
+
+// TestLockHeldWhileRenewed: a renewed lock's context lasts beyond the
+// lease's duration and ends, not as lost, at unlock, which deletes the
+// Lease.
+func TestLockHeldWhileRenewed(t *testing.T) {
+	srv := kubetest.Need(t)
+	ns := srv.Namespace(t, "lease")
+	s, _ := lockStore(t, srv, ns)
+	held, unlock := lockDB(t, s)
+	select {
+	case <-held.Done():
+		t.Fatalf("the lock was lost while renewed: %v", context.Cause(held))
+	case <-time.After(4 * time.Second):
+	}
+	unlock()
+	if held.Err() == nil || errors.Is(context.Cause(held), store.ErrLockLost) {
+		t.Errorf("after unlock: %v, %v; want the context ended, not as lost", held.Err(), context.Cause(held))
+	}
+	if _, err := srv.Client(t).CoordinationV1().Leases(ns).Get(t.Context(), "db"+kube.LeaseSuffix, metav1.GetOptions{}); err == nil {
+		t.Error("unlock left the Lease")
+	}
+}
+
+// TestLockLostWhenNotRenewed: a holder that cannot reach the API server
+// loses the lock after two thirds of the lease, before anyone may take it
+// over, and its context says so.
+func TestLockLostWhenNotRenewed(t *testing.T) {
+	srv := kubetest.Need(t)
+	ns := srv.Namespace(t, "lease")
+	s, u := lockStore(t, srv, ns)
+	held, _ := lockDB(t, s)
+	l, err := srv.Client(t).CoordinationV1().Leases(ns).Get(t.Context(), "db"+kube.LeaseSuffix, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.on.Store(true)
+	took := waitDone(t, held, 4*time.Second)
+	if !errors.Is(context.Cause(held), store.ErrLockLost) {
+		t.Fatalf("cause %v, want %v", context.Cause(held), store.ErrLockLost)
+	}
+	// The others take the lock over a whole lease after its last renewal.
+	if last := time.Since(l.Spec.RenewTime.Time); took > 2*time.Second+500*time.Millisecond || last >= 3*time.Second {
+		t.Errorf("lost %v after the failures began and %v after the last renewal; want within 2s, before the 3s lease ends", took, last)
+	}
+}
+
+// TestLockLostWhenTaken: a holder whose Lease another process wrote loses
+// the lock at its next renewal.
+func TestLockLostWhenTaken(t *testing.T) {
+	srv := kubetest.Need(t)
+	ns := srv.Namespace(t, "lease")
+	s, _ := lockStore(t, srv, ns)
+	held, unlock := lockDB(t, s)
+	leases := srv.Client(t).CoordinationV1().Leases(ns)
+	l, err := leases.Get(t.Context(), "db"+kube.LeaseSuffix, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "another-rotor"
+	l.Spec.HolderIdentity = &other
+	if _, err := leases.Update(t.Context(), l, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, held, 2*time.Second)
+	if !errors.Is(context.Cause(held), store.ErrLockLost) {
+		t.Fatalf("cause %v, want %v", context.Cause(held), store.ErrLockLost)
+	}
+	unlock()
+	if got, err := leases.Get(t.Context(), "db"+kube.LeaseSuffix, metav1.GetOptions{}); err != nil || *got.Spec.HolderIdentity != other {
+		t.Errorf("unlock of a lost lock touched the other's Lease: %v", err)
+	}
+}
