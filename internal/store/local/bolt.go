@@ -412,14 +412,8 @@ func (s *source) entry(ak []byte) (cached *record, e *secretEntry, err error) {
 
 // read is load as the file has it, without the dates noted since.
 func (s *source) read(ak []byte) (*record, error) {
-	var r *record
-	err := s.f.guard(func() error {
-		cached, e, err := s.entry(ak)
-		if err != nil || e == nil {
-			r = cached
-			return err
-		}
-		r = e.record
+	return s.decode(ak, func(e *secretEntry) error {
+		r := e.record
 		if r.Versions == nil {
 			if err := s.readVersions(ak, r, e.Labels); err != nil {
 				return err
@@ -428,13 +422,11 @@ func (s *source) read(ak []byte) (*record, error) {
 		s.f.remember(ak, s.tx.Bucket(bucketSecrets).Get(ak), r)
 		return nil
 	})
-	return r, err
 }
 
-// listing reads the secret at ak for a listing: its secret entry alone,
-// with only its labelled versions, and those without their dates (see
-// record.listed); nil when there is none. It reads no version entry.
-func (s *source) listing(ak []byte) (*record, error) {
+// decode reads the secret at ak under guard: a cached record as it is, or
+// the entry as decoded, completed by fill; nil when there is none.
+func (s *source) decode(ak []byte, fill func(*secretEntry) error) (*record, error) {
 	var r *record
 	err := s.f.guard(func() error {
 		cached, e, err := s.entry(ak)
@@ -443,6 +435,17 @@ func (s *source) listing(ak []byte) (*record, error) {
 			return err
 		}
 		r = e.record
+		return fill(e)
+	})
+	return r, err
+}
+
+// listing reads the secret at ak for a listing: its secret entry alone,
+// with only its labelled versions, and those without their dates (see
+// record.listed); nil when there is none. It reads no version entry.
+func (s *source) listing(ak []byte) (*record, error) {
+	r, err := s.decode(ak, func(e *secretEntry) error {
+		r := e.record
 		if r.Versions == nil {
 			r.listed = true
 			for _, id := range slices.Sorted(maps.Keys(e.Labels)) {
