@@ -42,8 +42,9 @@ type Service struct {
 	ID string
 	// SigningName is SigV4's service name ("ssm").
 	SigningName string
-	// Endpoint is the service's regional endpoint.
-	Endpoint func(region string, fips, dualStack bool) (string, error)
+	// Endpoint is the service's regional endpoint; false in a region
+	// whose partition it does not know.
+	Endpoint func(region string, fips, dualStack bool) (string, bool)
 }
 
 // Client calls one service.
@@ -281,18 +282,22 @@ func (c *Client) Endpoint(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	return c.svc.Endpoint(cfg.Region, fips, dual)
+	ep, ok := c.svc.Endpoint(cfg.Region, fips, dual)
+	if !ok {
+		return "", fmt.Errorf("no %s endpoint known for the region %s: set AWS_ENDPOINT_URL_%s", c.svc.ID, cfg.Region, strings.ToUpper(strings.ReplaceAll(c.svc.ID, " ", "_")))
+	}
+	return ep, nil
 }
 
 // Regional returns a Service.Endpoint from the four host name forms of a
 // service ("api.ecr.{region}", FIPS "api.ecr-fips.{region}", dual stack
 // "ecr.{region}", both "ecr-fips.{region}"), followed by the region's
 // partition's DNS suffix.
-func Regional(id, plain, fips, dualStack, dualStackFIPS string) func(region string, fips, dualStack bool) (string, error) {
-	return func(region string, useFIPS, useDual bool) (string, error) {
-		suffix, dualSuffix, ok := Partition(region)
+func Regional(plain, fips, dualStack, dualStackFIPS string) func(region string, fips, dualStack bool) (string, bool) {
+	return func(region string, useFIPS, useDual bool) (string, bool) {
+		suffix, dualSuffix, ok := partition(region)
 		if !ok {
-			return "", fmt.Errorf("no %s endpoint known for the region %s: set AWS_ENDPOINT_URL_%s", id, region, strings.ToUpper(strings.ReplaceAll(id, " ", "_")))
+			return "", false
 		}
 		host := plain
 		switch {
@@ -303,13 +308,13 @@ func Regional(id, plain, fips, dualStack, dualStackFIPS string) func(region stri
 		case useDual:
 			host, suffix = dualStack, dualSuffix
 		}
-		return "https://" + strings.ReplaceAll(host, "{region}", region) + "." + suffix, nil
+		return "https://" + strings.ReplaceAll(host, "{region}", region) + "." + suffix, true
 	}
 }
 
-// Partition returns the DNS suffixes (IPv4 and dual stack) of region's
+// partition returns the DNS suffixes (IPv4 and dual stack) of region's
 // partition, for the partitions rotor knows.
-func Partition(region string) (suffix, dualStackSuffix string, ok bool) {
+func partition(region string) (suffix, dualStackSuffix string, ok bool) {
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "amazonaws.com.cn", "api.amazonwebservices.com.cn", true

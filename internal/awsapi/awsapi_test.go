@@ -22,7 +22,7 @@ import (
 // answers to its own.
 
 var ssm = awsapi.Service{ID: "SSM", SigningName: "ssm",
-	Endpoint: awsapi.Regional("SSM", "ssm.{region}", "ssm-fips.{region}", "ssm.{region}", "ssm-fips.{region}")}
+	Endpoint: awsapi.Regional("ssm.{region}", "ssm-fips.{region}", "ssm.{region}", "ssm-fips.{region}")}
 
 func get(ctx context.Context, cfg aws.Config, name string) (*string, error) {
 	var out struct{ Parameter *struct{ Value *string } }

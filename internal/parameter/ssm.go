@@ -13,11 +13,11 @@ import (
 // internal/awsapi).
 var ssmService = awsapi.Service{ID: "SSM", SigningName: "ssm", Endpoint: ssmEndpoint}
 
-var regionalSSM = awsapi.Regional("SSM", "ssm.{region}", "ssm-fips.{region}", "ssm.{region}", "ssm-fips.{region}")
+var regionalSSM = awsapi.Regional("ssm.{region}", "ssm-fips.{region}", "ssm.{region}", "ssm-fips.{region}")
 
 // ssmEndpoint is SSM's regional endpoint. GovCloud's IPv4 endpoints are
 // FIPS endpoints already and have no ssm-fips name.
-func ssmEndpoint(region string, fips, dual bool) (string, error) {
+func ssmEndpoint(region string, fips, dual bool) (string, bool) {
 	if strings.HasPrefix(region, "us-gov-") && !dual {
 		fips = false
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/rotorhq/rotor/internal/awsapi"
 	"github.com/rotorhq/rotor/internal/awsapi/awsapitest"
 	"github.com/rotorhq/rotor/internal/ssmtest"
 )
@@ -55,7 +56,8 @@ func TestRegionEndpointIsTheSDKs(t *testing.T) {
 		e, err := r.ResolveEndpoint(context.Background(), ssm.EndpointParameters{Region: aws.String(region), UseFIPS: aws.Bool(fips), UseDualStack: aws.Bool(dual)})
 		return e.URI.String(), err
 	})
-	if _, err := ssmEndpoint("eusc-de-east-1", false, false); err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_SSM") {
+	cfg := aws.Config{Region: "eusc-de-east-1"}
+	if _, err := awsapi.New(cfg, ssmService).Endpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_SSM") {
 		t.Errorf("an unknown partition: %v, want a hint to configure the endpoint", err)
 	}
 }

@@ -51,7 +51,7 @@ var _ API = (*Client)(nil)
 
 // service is SES v2's API.
 var service = awsapi.Service{ID: "SESv2", SigningName: "ses",
-	Endpoint: awsapi.Regional("SESv2", "email.{region}", "email-fips.{region}", "email.{region}", "email-fips.{region}")}
+	Endpoint: awsapi.Regional("email.{region}", "email-fips.{region}", "email.{region}", "email-fips.{region}")}
 
 // NewClient returns a Client calling SES with cfg's credentials, retry
 // settings, HTTP client, region and endpoint settings

@@ -361,7 +361,7 @@ func (r *Rotator) client(ctx context.Context) (*awsapi.Client, string, error) {
 // ecrService is ECR's API; the SDK's ECR client is not linked (see
 // internal/awsapi).
 var ecrService = awsapi.Service{ID: "ECR", SigningName: "ecr",
-	Endpoint: awsapi.Regional("ECR", "api.ecr.{region}", "api.ecr-fips.{region}", "ecr.{region}", "ecr-fips.{region}")}
+	Endpoint: awsapi.Regional("api.ecr.{region}", "api.ecr-fips.{region}", "ecr.{region}", "ecr-fips.{region}")}
 
 func hostOf(endpoint string) (string, error) {
 	u, err := url.Parse(endpoint)
