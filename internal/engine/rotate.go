@@ -48,7 +48,9 @@ func detached(ctx context.Context) context.Context {
 }
 
 // lockLost adds to err that the lock was lost, when it was, so that the
-// error says why the work stopped.
+// error says why the work stopped. Each function that works under a lock
+// defers it; failed also applies it, for the failure's audit event and
+// notice.
 func lockLost(ctx context.Context, err error) error {
 	if cause := context.Cause(ctx); err != nil && errors.Is(cause, store.ErrLockLost) && !errors.Is(err, store.ErrLockLost) {
 		return fmt.Errorf("%w (%w)", err, cause)
@@ -90,6 +92,7 @@ func (e *Engine) Rotate(ctx context.Context, in RotateInput) (res *Result, err e
 		return nil, err
 	}
 	defer unlock()
+	defer func() { err = lockLost(ctx, err) }()
 	desc, err := e.st.DescribeSecret(ctx, in.SecretID)
 	if err != nil {
 		return nil, err
@@ -249,7 +252,6 @@ func (e *Engine) failed(ctx context.Context, log interface {
 	Error(string, ...any)
 }, desc *store.Description, kind string, step Step, token string, opts rotator.Options, err error) (*Result, error) {
 	err = lockLost(ctx, err)
-	ctx = detached(ctx)
 	where := "at " + string(step)
 	if step == "" {
 		where = "waiting for the rotation function"
@@ -280,6 +282,7 @@ func (e *Engine) Cancel(ctx context.Context, secretID string) (abandoned string,
 		return "", err
 	}
 	defer unlock()
+	defer func() { err = lockLost(ctx, err) }()
 	desc, err := e.st.DescribeSecret(ctx, secretID)
 	if err != nil {
 		return "", err

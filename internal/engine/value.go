@@ -215,6 +215,7 @@ func (e *Engine) Retire(ctx context.Context, secretID string) (revoked []string,
 		return nil, err
 	}
 	defer unlock()
+	defer func() { err = lockLost(ctx, err) }()
 	desc, err := e.st.DescribeSecret(ctx, secretID)
 	if err != nil {
 		return nil, err
@@ -271,12 +272,13 @@ func (e *Engine) Retire(ctx context.Context, secretID string) (revoked []string,
 // so that no scheduler can take it for a rotation to resume), then runs the
 // kind's testSecret on the current value. An unfinished rotation is left
 // for the next one to resume.
-func (e *Engine) TestConfiguration(ctx context.Context, secretID, token string, rules *store.RotationRules) error {
+func (e *Engine) TestConfiguration(ctx context.Context, secretID, token string, rules *store.RotationRules) (err error) {
 	ctx, unlock, err := e.lock(ctx, secretID)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	defer func() { err = lockLost(ctx, err) }()
 	begun, err := e.st.BeginRotation(ctx, store.BeginRotationInput{SecretID: secretID, Token: token, Rules: rules})
 	if err != nil {
 		return err
