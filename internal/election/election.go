@@ -210,7 +210,7 @@ func (e *Elector) renew(ctx context.Context, renewed time.Time) {
 	next := renewed.Add(e.cfg.RetryPeriod)
 	for {
 		deadline := renewed.Add(e.cfg.RenewDeadline)
-		t := time.NewTimer(minTime(next, deadline).Sub(e.cfg.Now()))
+		t := time.NewTimer(min(next.Sub(e.cfg.Now()), deadline.Sub(e.cfg.Now())))
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -237,13 +237,6 @@ func (e *Elector) renew(ctx context.Context, renewed time.Time) {
 			return
 		}
 	}
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 // try takes or renews the Lease once, and returns when the write that did

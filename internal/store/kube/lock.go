@@ -55,6 +55,7 @@ func (s *Store) LockRotationLease(ctx context.Context, secretID string) (context
 	}
 	name := ObjectName(d.Name) + LeaseSuffix
 	holder := holderID()
+	sent := time.Now() // no earlier than the write that takes the lock
 	lease, err := s.b.acquire(ctx, name, holder, d.Name)
 	if err != nil {
 		unlockLocal()
@@ -67,10 +68,10 @@ func (s *Store) LockRotationLease(ctx context.Context, secretID string) (context
 	go func() {
 		defer close(done)
 		period, retry, within := s.b.lease/3, max(s.b.lease/30, 100*time.Millisecond), s.b.lease*2/3
-		renewed := time.Now() // the write that took the lock was sent by now
+		renewed := sent
 		next := renewed.Add(period)
 		for {
-			t := time.NewTimer(time.Until(minTime(next, renewed.Add(within))))
+			t := time.NewTimer(min(time.Until(next), time.Until(renewed.Add(within))))
 			select {
 			case <-stop:
 				t.Stop()
@@ -118,13 +119,6 @@ func (s *Store) LockRotationLease(ctx context.Context, secretID string) (context
 			unlockLocal()
 		})
 	}, nil
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 func holderID() string {
