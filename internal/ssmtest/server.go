@@ -130,6 +130,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "SerializationException", "want a POST with a JSON body")
 		return
 	}
+	if r.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		// The AWS JSON 1.1 protocol's content type, which SSM requires.
+		fail(w, http.StatusBadRequest, "SerializationException", "want Content-Type application/x-amz-json-1.1")
+		return
+	}
 	if _, err := s.verifier.Verify(r, body); err != nil {
 		code := "UnrecognizedClientException"
 		var e *sigv4.Error

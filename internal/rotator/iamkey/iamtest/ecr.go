@@ -151,6 +151,11 @@ func (s *Server) serveECR(w http.ResponseWriter, r *http.Request, body []byte, r
 		writeJSONError(w, reqID, jsonError{http.StatusMethodNotAllowed, "UnknownOperationException", "POST only"})
 		return
 	}
+	if r.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		// The AWS JSON 1.1 protocol's content type, which ECR requires.
+		writeJSONError(w, reqID, jsonError{http.StatusBadRequest, "SerializationException", "want Content-Type application/x-amz-json-1.1"})
+		return
+	}
 	if action != "GetAuthorizationToken" {
 		writeJSONError(w, reqID, jsonError{http.StatusBadRequest, "UnknownOperationException", "iamtest serves only GetAuthorizationToken of ECR"})
 		return
