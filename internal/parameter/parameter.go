@@ -2,9 +2,9 @@
 // through SSM's API (GetParameter, WithDecryption, so a SecureString
 // arrives decrypted; see ssmClient), or, inside Lambda with the AWS
 // Parameters and Secrets extension layer, through the extension's local
-// cache on port 2773. The SDK path needs nothing but the function's role;
+// cache on port 2773. The API path needs nothing but the function's role;
 // the extension is only a shortcut, and any failure to use it falls back
-// to the SDK. Values come back as secret.Value and errors name the
+// to the API. Values come back as secret.Value and errors name the
 // parameter, never its value.
 package parameter
 
