@@ -13,14 +13,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/smithy-go/middleware"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Calls to external services (AWS APIs, JFrog, Docker Hub, ECR registries)
 // are counted by service and result, and timed, by an AWS SDK middleware
 // (AWSCalls) and an http.RoundTripper (Transport). They are process-wide:
-// New registers them, and a process that serves no metrics pays only the
-// counting.
+// every Metrics serves them, and a process that serves no metrics pays
+// only the counting.
 
 // Results of a call.
 const (
@@ -31,21 +30,17 @@ const (
 )
 
 type external struct {
-	calls    *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	calls    *counterVec
+	duration *histogramVec
 }
 
 var externalMetrics = sync.OnceValue(func() *external {
 	return &external{
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "rotor_external_calls_total",
-			Help: "Calls to external services (AWS APIs, JFrog, Docker Hub, registries) by service and result (ok, client_error, server_error, error).",
-		}, []string{"service", "result"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "rotor_external_call_duration_seconds",
-			Help:    "Duration of calls to external services by service.",
-			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"service"}),
+		calls: newCounterVec("rotor_external_calls_total",
+			"Calls to external services (AWS APIs, JFrog, Docker Hub, registries) by service and result (ok, client_error, server_error, error).",
+			"service", "result"),
+		duration: newHistogramVec("rotor_external_call_duration_seconds", "Duration of calls to external services by service.",
+			[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "service"),
 	}
 })
 
@@ -54,8 +49,8 @@ var externalMetrics = sync.OnceValue(func() *external {
 func ObserveCall(service string, status int, d time.Duration) {
 	m := externalMetrics()
 	result := resultOf(status)
-	m.calls.WithLabelValues(service, result).Inc()
-	m.duration.WithLabelValues(service).Observe(d.Seconds())
+	m.calls.inc(service, result)
+	m.duration.observe(d.Seconds(), service)
 	if f := onCall.Load(); f != nil {
 		(*f)(service, result, d)
 	}

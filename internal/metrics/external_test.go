@@ -23,22 +23,14 @@ import (
 
 func count(t *testing.T, m *metrics.Metrics, service, result string) float64 {
 	t.Helper()
-	mfs, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "rotor_external_calls_total" {
-			continue
+	fams, _ := scrape(t, m.Handler(), "")
+	for _, mt := range fams["rotor_external_calls_total"].GetMetric() {
+		labels := map[string]string{}
+		for _, l := range mt.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
 		}
-		for _, mt := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range mt.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["service"] == service && labels["result"] == result {
-				return mt.GetCounter().GetValue()
-			}
+		if labels["service"] == service && labels["result"] == result {
+			return mt.GetCounter().GetValue()
 		}
 	}
 	return 0

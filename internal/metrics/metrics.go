@@ -5,15 +5,14 @@
 package metrics
 
 import (
+	"compress/gzip"
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/rotorhq/rotor/internal/audit"
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -22,39 +21,28 @@ import (
 
 // Metrics is one process's metrics.
 type Metrics struct {
-	reg         *prometheus.Registry
 	secrets     *secretsCollector
-	rotations   *prometheus.CounterVec
-	steps       *prometheus.HistogramVec
-	revocations *prometheus.CounterVec
+	rotations   *counterVec
+	steps       *histogramVec
+	revocations *counterVec
 }
 
-// New registers rotor's metrics, the Go runtime's and the process's, and,
+// New makes rotor's metrics, with the Go runtime's and the process's, and,
 // when st is set, the per-secret state read from st at each scrape.
 func New(st store.Store, log *slog.Logger) *Metrics {
-	m := &Metrics{reg: prometheus.NewRegistry()}
-	m.rotations = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "rotor_rotations_total",
-		Help: "Whole rotations by kind and outcome (started, succeeded, failed, abandoned).",
-	}, []string{"kind", "outcome"})
-	m.steps = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "rotor_step_duration_seconds",
-		Help:    "Duration of rotation steps by kind, step and outcome.",
-		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
-	}, []string{"kind", "step", "outcome"})
-	m.revocations = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "rotor_revocations_total",
-		Help: "Revocations of old credentials by kind and outcome.",
-	}, []string{"kind", "outcome"})
-	ext := externalMetrics()
-	m.reg.MustRegister(m.rotations, m.steps, m.revocations, ext.calls, ext.duration,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := &Metrics{
+		rotations: newCounterVec("rotor_rotations_total",
+			"Whole rotations by kind and outcome (started, succeeded, failed, abandoned).", "kind", "outcome"),
+		steps: newHistogramVec("rotor_step_duration_seconds", "Duration of rotation steps by kind, step and outcome.",
+			[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120}, "kind", "step", "outcome"),
+		revocations: newCounterVec("rotor_revocations_total",
+			"Revocations of old credentials by kind and outcome.", "kind", "outcome"),
+	}
 	if st != nil {
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
 		m.secrets = &secretsCollector{st: st, log: log, now: time.Now}
-		m.reg.MustRegister(m.secrets)
 	}
 	return m
 }
@@ -73,12 +61,61 @@ func (m *Metrics) SetExpiry(f ExpiryFunc) {
 	}
 }
 
-// Registry is the registry the metrics are in.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+// families are the families of one scrape.
+func (m *Metrics) families(ctx context.Context) []*family {
+	ext := externalMetrics()
+	fams := []*family{m.rotations.family(), m.steps.family(), m.revocations.family(),
+		ext.calls.family(), ext.duration.family()}
+	if m.secrets != nil {
+		fams = append(fams, m.secrets.collect(ctx)...)
+	}
+	fams = append(fams, goFamilies()...)
+	return append(fams, processFamilies()...)
+}
 
-// Handler serves the metrics in the Prometheus exposition formats.
+// Handler serves the metrics in the Prometheus text format, gzipped for a
+// scraper that accepts it (Prometheus does).
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		fams := m.families(ctx)
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
+			_ = writeText(w, fams)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Add("Vary", "Accept-Encoding")
+		gz := gzipWriters.Get().(*gzip.Writer)
+		gz.Reset(w)
+		if writeText(gz, fams) == nil {
+			_ = gz.Close()
+		}
+		gzipWriters.Put(gz)
+	})
+}
+
+// gzipWriters are reused: each holds about a megabyte of compression state.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
+// acceptsGzip tells whether an Accept-Encoding header accepts gzip: it
+// names it without "q=0".
+func acceptsGzip(h string) bool {
+	for part := range strings.SplitSeq(h, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		for p := range strings.SplitSeq(params, ";") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "q="); ok {
+				q, err := strconv.ParseFloat(v, 64)
+				return err == nil && q > 0
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // Sink counts the engine's audit events.
@@ -90,38 +127,43 @@ func (m *Metrics) Sink() audit.Sink {
 		}
 		switch e.Type {
 		case audit.RotationStarted:
-			m.rotations.WithLabelValues(kind, "started").Inc()
+			m.rotations.inc(kind, "started")
 		case audit.RotationSucceeded:
-			m.rotations.WithLabelValues(kind, "succeeded").Inc()
+			m.rotations.inc(kind, "succeeded")
 		case audit.RotationFailed:
-			m.rotations.WithLabelValues(kind, "failed").Inc()
+			m.rotations.inc(kind, "failed")
 		case audit.RotationAbandoned:
-			m.rotations.WithLabelValues(kind, "abandoned").Inc()
+			m.rotations.inc(kind, "abandoned")
 		case audit.StepSucceeded:
-			m.steps.WithLabelValues(kind, e.Step, "succeeded").Observe(float64(e.DurationMS) / 1000)
+			m.steps.observe(float64(e.DurationMS)/1000, kind, e.Step, "succeeded")
 		case audit.StepFailed:
-			m.steps.WithLabelValues(kind, e.Step, "failed").Observe(float64(e.DurationMS) / 1000)
+			m.steps.observe(float64(e.DurationMS)/1000, kind, e.Step, "failed")
 		case audit.RevocationSucceeded:
-			m.revocations.WithLabelValues(kind, "succeeded").Inc()
+			m.revocations.inc(kind, "succeeded")
 		case audit.RevocationFailed:
-			m.revocations.WithLabelValues(kind, "failed").Inc()
+			m.revocations.inc(kind, "failed")
 		}
 	}
 }
 
-var (
-	descLast = prometheus.NewDesc("rotor_secret_last_rotation_timestamp_seconds",
-		"When the secret was last rotated (Unix time; absent before its first rotation).", []string{"secret", "kind"}, nil)
-	descNext = prometheus.NewDesc("rotor_secret_next_rotation_timestamp_seconds",
-		"When the secret's next rotation is due (Unix time; absent without rotation rules).", []string{"secret", "kind"}, nil)
-	descDue = prometheus.NewDesc("rotor_secret_revocations_due",
-		"Old credentials of the secret whose revocation is still due.", []string{"secret", "kind"}, nil)
-	descPending = prometheus.NewDesc("rotor_secret_rotation_incomplete",
-		"1 while the secret has an incomplete rotation (AWSPENDING on a version that is not AWSCURRENT).", []string{"secret", "kind"}, nil)
-	descExpiry = prometheus.NewDesc("rotor_secret_credential_expiry_seconds",
-		"Seconds until the credential AWSCURRENT holds expires (negative once expired), for kinds whose credentials carry an expiry (jfrog, ecr).", []string{"secret", "kind"}, nil)
-	descUp = prometheus.NewDesc("rotor_store_up", "1 when the last scrape could list the store.", nil, nil)
+// The per-secret gauges' names and help texts; their labels are
+// secretLabels.
+const (
+	nameLast    = "rotor_secret_last_rotation_timestamp_seconds"
+	helpLast    = "When the secret was last rotated (Unix time; absent before its first rotation)."
+	nameNext    = "rotor_secret_next_rotation_timestamp_seconds"
+	helpNext    = "When the secret's next rotation is due (Unix time; absent without rotation rules)."
+	nameDue     = "rotor_secret_revocations_due"
+	helpDue     = "Old credentials of the secret whose revocation is still due."
+	namePending = "rotor_secret_rotation_incomplete"
+	helpPending = "1 while the secret has an incomplete rotation (AWSPENDING on a version that is not AWSCURRENT)."
+	nameExpiry  = "rotor_secret_credential_expiry_seconds"
+	helpExpiry  = "Seconds until the credential AWSCURRENT holds expires (negative once expired), for kinds whose credentials carry an expiry (jfrog, ecr)."
+	nameUp      = "rotor_store_up"
+	helpUp      = "1 when the last scrape could list the store."
 )
+
+var secretLabels = []string{"secret", "kind"}
 
 // secretsCollector reads every secret with rotation enabled from the store
 // at each scrape, a page at a time.
@@ -140,15 +182,6 @@ type expiryEntry struct {
 	version string
 	at      time.Time
 	ok      bool
-}
-
-func (c *secretsCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- descLast
-	ch <- descNext
-	ch <- descDue
-	ch <- descPending
-	ch <- descExpiry
-	ch <- descUp
 }
 
 // credentialExpiry is the cached expiry of d's AWSCURRENT credential.
@@ -189,17 +222,23 @@ func (c *secretsCollector) forget(seen map[string]bool) {
 	}
 }
 
-func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+// collect reads the gauges of every secret with rotation enabled. When
+// the store cannot be listed, rotor_store_up is 0 and the gauges are those
+// of the pages read before.
+func (c *secretsCollector) collect(ctx context.Context) []*family {
+	last := &family{name: nameLast, help: helpLast, typ: typeGauge}
+	next := &family{name: nameNext, help: helpNext, typ: typeGauge}
+	due := &family{name: nameDue, help: helpDue, typ: typeGauge}
+	pending := &family{name: namePending, help: helpPending, typ: typeGauge}
+	expiry := &family{name: nameExpiry, help: helpExpiry, typ: typeGauge}
+	fams := []*family{last, next, due, pending, expiry}
 	in := store.ListSecretsInput{MaxResults: 100}
 	seen := map[string]bool{}
 	for {
 		page, err := c.st.ListSecrets(ctx, in)
 		if err != nil {
 			c.log.Warn("metrics: cannot list the store", "error", err)
-			ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 0)
-			return
+			return append(fams, gauge(nameUp, helpUp, 0))
 		}
 		for i := range page.Secrets {
 			d := &page.Secrets[i]
@@ -208,21 +247,21 @@ func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			kind := rotator.FromTags(d.Tags)[rotator.OptKind]
 			if !d.LastRotatedDate.IsZero() {
-				ch <- prometheus.MustNewConstMetric(descLast, prometheus.GaugeValue, unix(d.LastRotatedDate), d.Name, kind)
+				last.add(unix(d.LastRotatedDate), secretLabels, d.Name, kind)
 			}
 			if !d.NextRotationDate.IsZero() {
-				ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, unix(d.NextRotationDate), d.Name, kind)
+				next.add(unix(d.NextRotationDate), secretLabels, d.Name, kind)
 			}
 			if d.VersionIDsToStages != nil {
-				ch <- prometheus.MustNewConstMetric(descDue, prometheus.GaugeValue, float64(len(d.RevokeMarked())), d.Name, kind)
+				due.add(float64(len(d.RevokeMarked())), secretLabels, d.Name, kind)
 				pend := d.VersionWithStage(store.Pending)
 				incomplete := 0.0
 				if pend != "" && pend != d.VersionWithStage(store.Current) {
 					incomplete = 1
 				}
-				ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, incomplete, d.Name, kind)
+				pending.add(incomplete, secretLabels, d.Name, kind)
 				if at, ok := c.credentialExpiry(ctx, d, seen); ok {
-					ch <- prometheus.MustNewConstMetric(descExpiry, prometheus.GaugeValue, at.Sub(c.now()).Seconds(), d.Name, kind)
+					expiry.add(at.Sub(c.now()).Seconds(), secretLabels, d.Name, kind)
 				}
 			}
 		}
@@ -232,7 +271,7 @@ func (c *secretsCollector) Collect(ch chan<- prometheus.Metric) {
 		in.NextToken = page.NextToken
 	}
 	c.forget(seen)
-	ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, 1)
+	return append(fams, gauge(nameUp, helpUp, 1))
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixMilli()) / 1000 }

@@ -1,0 +1,263 @@
+package metrics
+
+import (
+	"bufio"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// rotor writes its metrics in the Prometheus text exposition format
+// (version 0.0.4) itself: a handful of counters and histograms, and gauges
+// read at each scrape, do not need a metrics library, and the one it used
+// cost a fifth of the process's start-up (package initialisation). The
+// tests parse every scrape with Prometheus's own text parser.
+
+// Metric types, as the TYPE line names them.
+const (
+	typeCounter   = "counter"
+	typeGauge     = "gauge"
+	typeHistogram = "histogram"
+	typeSummary   = "summary"
+)
+
+// family is one metric family of a scrape: its samples, in the order
+// they are written.
+type family struct {
+	name, help, typ string
+	samples         []sample
+}
+
+// sample is one line: the family's name with suffix ("_bucket", "_sum",
+// "_count" or ""), its labels, and its value.
+type sample struct {
+	suffix string
+	labels []label
+	value  float64
+}
+
+type label struct{ name, value string }
+
+// add appends a sample whose labels are names[i]=values[i].
+func (f *family) add(value float64, names []string, values ...string) {
+	f.samples = append(f.samples, sample{labels: pairs(names, values), value: value})
+}
+
+// pairs zips label names and values, sorted by name as Prometheus's
+// client libraries write them.
+func pairs(names, values []string) []label {
+	ls := make([]label, len(names))
+	for i, n := range names {
+		ls[i] = label{n, values[i]}
+	}
+	slices.SortFunc(ls, func(a, b label) int { return strings.Compare(a.name, b.name) })
+	return ls
+}
+
+// writeText writes fams in the text format, families in name order.
+func writeText(w io.Writer, fams []*family) error {
+	slices.SortFunc(fams, func(a, b *family) int { return strings.Compare(a.name, b.name) })
+	bw := bufio.NewWriter(w)
+	var b []byte
+	for _, f := range fams {
+		if len(f.samples) == 0 {
+			continue
+		}
+		b = append(b[:0], "# HELP "...)
+		b = append(b, f.name...)
+		b = append(b, ' ')
+		b = appendEscaped(b, f.help, false)
+		b = append(b, "\n# TYPE "...)
+		b = append(b, f.name...)
+		b = append(b, ' ')
+		b = append(b, f.typ...)
+		b = append(b, '\n')
+		for _, s := range f.samples {
+			b = append(b, f.name...)
+			b = append(b, s.suffix...)
+			if len(s.labels) > 0 {
+				b = append(b, '{')
+				for i, l := range s.labels {
+					if i > 0 {
+						b = append(b, ',')
+					}
+					b = append(b, l.name...)
+					b = append(b, `="`...)
+					b = appendEscaped(b, l.value, true)
+					b = append(b, '"')
+				}
+				b = append(b, '}')
+			}
+			b = append(b, ' ')
+			b = appendFloat(b, s.value)
+			b = append(b, '\n')
+		}
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// appendEscaped escapes a HELP text (backslash, newline) or a label value
+// (double quote too), as the text format requires.
+func appendEscaped(b []byte, s string, quote bool) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b = append(b, `\\`...)
+		case c == '\n':
+			b = append(b, `\n`...)
+		case c == '"' && quote:
+			b = append(b, `\"`...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func appendFloat(b []byte, v float64) []byte {
+	switch {
+	case math.IsInf(v, 1):
+		return append(b, "+Inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-Inf"...)
+	case math.IsNaN(v):
+		return append(b, "NaN"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
+}
+
+// seriesKey is the map key of a series: its label values, joined by a
+// byte no UTF-8 text holds.
+func seriesKey(values []string) string { return strings.Join(values, "\xff") }
+
+// counterVec is a counter family partitioned by labels.
+type counterVec struct {
+	name, help string
+	labels     []string
+
+	mu     sync.Mutex
+	series map[string]*counterSeries
+}
+
+type counterSeries struct {
+	values []string
+	n      float64
+}
+
+func newCounterVec(name, help string, labels ...string) *counterVec {
+	return &counterVec{name: name, help: help, labels: labels, series: map[string]*counterSeries{}}
+}
+
+// inc adds 1 to the series with the label values, in the order the
+// labels were declared.
+func (c *counterVec) inc(values ...string) {
+	if len(values) != len(c.labels) {
+		panic("metrics: " + c.name + " takes " + strconv.Itoa(len(c.labels)) + " label values")
+	}
+	k := seriesKey(values)
+	c.mu.Lock()
+	s := c.series[k]
+	if s == nil {
+		s = &counterSeries{values: slices.Clone(values)}
+		c.series[k] = s
+	}
+	s.n++
+	c.mu.Unlock()
+}
+
+// value is the count of one series (0 when it has none yet).
+func (c *counterVec) value(values ...string) float64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := c.series[seriesKey(values)]; s != nil {
+		return s.n
+	}
+	return 0
+}
+
+func (c *counterVec) family() *family {
+	f := &family{name: c.name, help: c.help, typ: typeCounter}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range slices.Sorted(maps.Keys(c.series)) {
+		s := c.series[k]
+		f.add(s.n, c.labels, s.values...)
+	}
+	return f
+}
+
+// histogramVec is a histogram family partitioned by labels.
+type histogramVec struct {
+	name, help string
+	labels     []string
+	buckets    []float64 // upper bounds, ascending, without +Inf
+
+	mu     sync.Mutex
+	series map[string]*histogramSeries
+}
+
+type histogramSeries struct {
+	values []string
+	counts []uint64 // per bucket, not cumulative; the last is above every bound
+	sum    float64
+	n      uint64
+}
+
+func newHistogramVec(name, help string, buckets []float64, labels ...string) *histogramVec {
+	if !slices.IsSorted(buckets) {
+		panic("metrics: " + name + "'s buckets are not in ascending order")
+	}
+	return &histogramVec{name: name, help: help, labels: labels, buckets: buckets, series: map[string]*histogramSeries{}}
+}
+
+// observe records v in the series with the label values.
+func (h *histogramVec) observe(v float64, values ...string) {
+	if len(values) != len(h.labels) {
+		panic("metrics: " + h.name + " takes " + strconv.Itoa(len(h.labels)) + " label values")
+	}
+	// The first bucket whose upper bound is at least v (le is inclusive).
+	i, _ := slices.BinarySearch(h.buckets, v)
+	k := seriesKey(values)
+	h.mu.Lock()
+	s := h.series[k]
+	if s == nil {
+		s = &histogramSeries{values: slices.Clone(values), counts: make([]uint64, len(h.buckets)+1)}
+		h.series[k] = s
+	}
+	s.counts[i]++
+	s.sum += v
+	s.n++
+	h.mu.Unlock()
+}
+
+func (h *histogramVec) family() *family {
+	f := &family{name: h.name, help: h.help, typ: typeHistogram}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, k := range slices.Sorted(maps.Keys(h.series)) {
+		s := h.series[k]
+		var cum uint64
+		for i, c := range s.counts {
+			cum += c
+			le := math.Inf(1)
+			if i < len(h.buckets) {
+				le = h.buckets[i]
+			}
+			// le comes after the series' labels, as Prometheus's
+			// clients write it.
+			ls := append(pairs(h.labels, s.values), label{"le", string(appendFloat(nil, le))})
+			f.samples = append(f.samples, sample{suffix: "_bucket", labels: ls, value: float64(cum)})
+		}
+		f.samples = append(f.samples,
+			sample{suffix: "_sum", labels: pairs(h.labels, s.values), value: s.sum},
+			sample{suffix: "_count", labels: pairs(h.labels, s.values), value: float64(s.n)})
+	}
+	return f
+}
