@@ -148,15 +148,9 @@ func kinds(iamURL string) func([]string, cli.SecretReader) *rotator.Registry {
 // rotor runs the CLI in this process as the cluster's ServiceAccount.
 func (c *cluster) rotor(t *testing.T, iamURL string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	return c.rotorAt(t, nil, iamURL, args...)
-}
-
-// rotorAt is rotor with the clock now (nil: the real one).
-func (c *cluster) rotorAt(t *testing.T, now func() time.Time, iamURL string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
 	var out, errb bytes.Buffer
 	app := &cli.App{Env: []string{"KUBECONFIG=" + c.kubeconfig, "HOME=" + t.TempDir()}, Stdout: &out, Stderr: &errb,
-		Kinds: kinds(iamURL), Now: now}
+		Kinds: kinds(iamURL)}
 	code = app.Run(t.Context(), append([]string{"--store", "kube"}, args...))
 	return code, out.String(), errb.String()
 }

@@ -49,6 +49,9 @@ type App struct {
 	WrapStore func(store.Store) store.Store
 	// Now is the clock of the engine, the store and the scheduler.
 	Now func() time.Time
+	// KubeLockLease is the lease of the kube store's rotation locks: how
+	// long a lock outlives a holder that died; kube.LeaseDuration when 0.
+	KubeLockLease time.Duration
 	// Listening, when set, is told the address `rotor server` listens on.
 	Listening func(addr string)
 	// MetricsListening, when set, is told the metrics listener's address.
@@ -277,7 +280,7 @@ func (r *runner) store() (store.Store, error) {
 		return nil, usagef("--store (or $ROTOR_STORE): want one of %s", strings.Join(sortedStrings(names), ", "))
 	}
 	st, closeFn, err := open(r.ctx, StoreConfig{Path: r.g.storePath, Endpoint: r.g.endpoint,
-		Kubeconfig: r.g.kubeconfig, Namespace: r.g.namespace, Env: r.env, Logger: r.log, Now: r.app.Now})
+		Kubeconfig: r.g.kubeconfig, Namespace: r.g.namespace, Env: r.env, Logger: r.log, Now: r.app.Now, KubeLockLease: r.app.KubeLockLease})
 	if err != nil {
 		msg := userMessage(err)
 		if (errors.Is(err, store.ErrDecryptionFailure) || errors.Is(err, store.ErrEncryptionFailure)) && !strings.Contains(msg, "ROTOR_STORE_KEY") {

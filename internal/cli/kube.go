@@ -38,7 +38,7 @@ func openKube(_ context.Context, cfg StoreConfig) (store.Store, func() error, er
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the kube store: %w", err)
 	}
-	st, err := kube.New(kube.Config{Client: c, Namespace: ns, Logger: cfg.Logger, Now: cfg.Now})
+	st, err := kube.New(kube.Config{Client: c, Namespace: ns, Logger: cfg.Logger, Now: cfg.Now, LockLease: cfg.KubeLockLease})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -28,6 +28,9 @@ type StoreConfig struct {
 	Env        map[string]string // the process environment
 	Logger     *slog.Logger
 	Now        func() time.Time // nil means time.Now
+	// KubeLockLease is the kube store's rotation-lock lease; 0 means
+	// kube.LeaseDuration.
+	KubeLockLease time.Duration
 }
 
 // StoreOpener opens one kind of store. close releases it.

@@ -87,6 +87,7 @@ func NewForConfigAndClient(cfg *rest.Config, hc *http.Client) (*Client, error) {
 		}
 		c.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(c.QPS, c.Burst)
 	}
+	hc = &http.Client{Transport: dateRecorder{base: hc.Transport}, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar, Timeout: hc.Timeout}
 	core, err := restClient(c, "/api", corev1.SchemeGroupVersion, hc)
 	if err != nil {
 		return nil, err
@@ -96,6 +97,43 @@ func NewForConfigAndClient(cfg *rest.Config, hc *http.Client) (*Client, error) {
 		return nil, err
 	}
 	return &Client{core: core, coord: coord}, nil
+}
+
+// WithServerDate returns a context whose requests, made through a Client,
+// store in *at the time of the API server's answer, from its Date header
+// (to the second; left alone when an answer has none). It reads the API
+// server's clock: rotor compares a Lease's times with it, not with its
+// own.
+func WithServerDate(ctx context.Context, at *time.Time) context.Context {
+	return context.WithValue(ctx, serverDateKey{}, at)
+}
+
+type serverDateKey struct{}
+
+// dateRecorder is the transport of a Client: it keeps the Date of the
+// answers to requests whose context asks for it.
+type dateRecorder struct{ base http.RoundTripper }
+
+func (d dateRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	base := d.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	resp, err := base.RoundTrip(r)
+	if at, ok := r.Context().Value(serverDateKey{}).(*time.Time); ok && at != nil && err == nil {
+		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
+			*at = t
+		}
+	}
+	return resp, err
+}
+
+// CloseIdleConnections closes the idle connections of the transport below.
+func (d dateRecorder) CloseIdleConnections() {
+	type closer interface{ CloseIdleConnections() }
+	if c, ok := d.base.(closer); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func restClient(c rest.Config, apiPath string, gv schema.GroupVersion, hc *http.Client) (*rest.RESTClient, error) {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -204,5 +205,49 @@ func TestStatusErrors(t *testing.T) {
 		if !st.is(err) {
 			t.Errorf("%s on a Lease: got %T %v", st.reason, err, err)
 		}
+	}
+}
+
+// TestServerDate: a request whose context asks for it records the Date of
+// the API server's answer, an error's included; others record nothing.
+func TestServerDate(t *testing.T) {
+	served := time.Date(2026, 12, 7, 9, 30, 15, 0, time.UTC)
+	notFound := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", served.Format(http.TimeFormat))
+		w.Header().Set("Content-Type", "application/json")
+		if notFound {
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"name":"l"}}`))
+	}))
+	defer srv.Close()
+	c, err := kubeclient.New(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at time.Time
+	if _, err := c.Leases("ns").Get(kubeclient.WithServerDate(context.Background(), &at), "l", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !at.Equal(served) {
+		t.Errorf("server date %v, want %v", at, served)
+	}
+	served = served.Add(time.Minute)
+	notFound = true
+	if _, err := c.Leases("ns").Get(kubeclient.WithServerDate(context.Background(), &at), "l", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("got %v, want NotFound", err)
+	}
+	if !at.Equal(served) {
+		t.Errorf("server date of an error %v, want %v", at, served)
+	}
+	before := at
+	if _, err := c.Leases("ns").Get(context.Background(), "l", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	if !at.Equal(before) {
+		t.Error("a request that did not ask for the date changed it")
 	}
 }

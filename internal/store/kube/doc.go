@@ -65,4 +65,7 @@
 // LockRotation holds a Lease <object name>.rotor-lock (coordination.k8s.io)
 // for the length of a rotation, renewed every LeaseDuration/3; a Lease its
 // holder stopped renewing for LeaseDuration (the process died) is taken over.
+// That is measured on the API server's clock: the Lease's last write (its
+// managed fields' time) against the Date of the answer that read it, not the
+// renewTime the holder's clock wrote.
 package kube

@@ -36,6 +36,19 @@ func (u *unreachable) RoundTrip(r *http.Request) (*http.Response, error) {
 // failing while the returned switch is on, and a secret "db".
 func lockStore(t *testing.T, srv *kubetest.Server, ns string) (*kube.Store, *unreachable) {
 	t.Helper()
+	s, u := clockStore(t, srv, ns, nil)
+	v := secret.New("pw-lease-12345678")
+	if _, err := s.CreateSecret(t.Context(), store.CreateSecretInput{Name: "db", Value: &v}); err != nil {
+		t.Fatal(err)
+	}
+	return s, u
+}
+
+// clockStore is a store of ns with a 3-second rotation lock whose clock is
+// now (time.Now when nil), its client's requests failing while the
+// returned switch is on.
+func clockStore(t *testing.T, srv *kubetest.Server, ns string, now func() time.Time) (*kube.Store, *unreachable) {
+	t.Helper()
 	cfg := rest.CopyConfig(srv.Config)
 	u := &unreachable{}
 	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { u.rt = rt; return u }
@@ -43,12 +56,8 @@ func lockStore(t *testing.T, srv *kubetest.Server, ns string) (*kube.Store, *unr
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := kube.New(kube.Config{Client: c, Namespace: ns, LockLease: 3 * time.Second})
+	s, err := kube.New(kube.Config{Client: c, Namespace: ns, LockLease: 3 * time.Second, Now: now})
 	if err != nil {
-		t.Fatal(err)
-	}
-	v := secret.New("pw-lease-12345678")
-	if _, err := s.CreateSecret(t.Context(), store.CreateSecretInput{Name: "db", Value: &v}); err != nil {
 		t.Fatal(err)
 	}
 	return s, u
@@ -147,4 +156,63 @@ func TestLockLostWhenTaken(t *testing.T) {
 	if got, err := leases.Get(t.Context(), "db"+kube.LeaseSuffix, metav1.GetOptions{}); err != nil || *got.Spec.HolderIdentity != other {
 		t.Errorf("unlock of a lost lock touched the other's Lease: %v", err)
 	}
+}
+
+// TestLockTakeoverIgnoresHolderClock: whether a lock's holder stopped
+// renewing it is read from the API server's clock, not from the renewTime
+// the holder's clock wrote. A live holder whose clock is ten minutes behind
+// keeps its lock; a dead one whose clock is ten minutes ahead loses it a
+// lease (and the second of the server's time resolution) after its last
+// renewal, not ten minutes later.
+func TestLockTakeoverIgnoresHolderClock(t *testing.T) {
+	srv := kubetest.Need(t)
+	ctx := t.Context()
+	skewed := func(by time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(by) } }
+
+	t.Run("holder behind, alive", func(t *testing.T) {
+		ns := srv.Namespace(t, "skew")
+		lockStore(t, srv, ns) // the secret "db"
+		holder, _ := clockStore(t, srv, ns, skewed(-10*time.Minute))
+		held, _ := lockDB(t, holder)
+		other, _ := clockStore(t, srv, ns, nil)
+		// Past the first write's lease: only the renewals keep it live.
+		time.Sleep(5 * time.Second)
+		if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
+			t.Fatalf("a live holder's lock, renewTime ten minutes old: %v, want %s", err, store.ErrRotationInProgress)
+		}
+		if held.Err() != nil {
+			t.Fatalf("the holder lost its lock: %v", context.Cause(held))
+		}
+	})
+
+	t.Run("holder ahead, dead", func(t *testing.T) {
+		ns := srv.Namespace(t, "skew")
+		lockStore(t, srv, ns) // the secret "db"
+		holder, cut := clockStore(t, srv, ns, skewed(10*time.Minute))
+		lockDB(t, holder)
+		other, _ := clockStore(t, srv, ns, nil)
+		if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
+			t.Fatalf("a fresh lock: %v, want %s", err, store.ErrRotationInProgress)
+		}
+		cut.on.Store(true) // the holder can no longer renew: as if it died
+		died := time.Now()
+		for {
+			unlock, err := other.LockRotation(ctx, "db")
+			if err == nil {
+				unlock()
+				break
+			}
+			if store.CodeOf(err) != store.ErrRotationInProgress {
+				t.Fatal(err)
+			}
+			if time.Since(died) > 10*time.Second {
+				t.Fatalf("a dead holder's lock, renewTime ten minutes ahead, not taken over after %v: %v", time.Since(died), err)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		// Its last renewal was at most a third of the lease before it died.
+		if took := time.Since(died); took < 2*time.Second {
+			t.Errorf("taken over %v after the holder's last chance to renew, before its 3s lease could end", took)
+		}
+	})
 }

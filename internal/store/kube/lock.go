@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/rotorhq/rotor/internal/kubeclient"
 	"github.com/rotorhq/rotor/internal/store"
 )
 
@@ -29,7 +30,7 @@ var _ store.RotationLocker = (*Store)(nil)
 // name>.rotor-lock in the namespace, renewed while it is held and deleted by
 // unlock. Another process's live lease makes it fail with
 // store.ErrRotationInProgress; a lease its holder stopped renewing for
-// LeaseDuration (the holder died) is taken over.
+// LeaseDuration (the holder died), on the API server's clock, is taken over.
 func (s *Store) LockRotation(ctx context.Context, secretID string) (func(), error) {
 	_, unlock, err := s.LockRotationLease(ctx, secretID)
 	return unlock, err
@@ -142,14 +143,15 @@ func (b *backend) acquire(ctx context.Context, name, holder, secretName string) 
 		if !apierrors.IsAlreadyExists(err) {
 			return nil, apiError("create Lease "+b.ns+"/"+name, err)
 		}
-		cur, err := leases.Get(ctx, name, metav1.GetOptions{})
+		var serverNow time.Time
+		cur, err := leases.Get(kubeclient.WithServerDate(ctx, &serverNow), name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			continue // released meanwhile
 		}
 		if err != nil {
 			return nil, apiError("read Lease "+b.ns+"/"+name, err)
 		}
-		if !expired(cur, b.now()) {
+		if !expired(cur, serverNow, b.now()) {
 			return nil, store.Errorf(store.ErrRotationInProgress,
 				"another rotation of %s is in progress (Lease %s/%s; a holder that died loses it after %s)", secretName, b.ns, name, b.lease)
 		}
@@ -165,11 +167,42 @@ func (b *backend) acquire(ctx context.Context, name, holder, secretName string) 
 	return nil, store.Errorf(store.ErrRotationInProgress, "another rotation of %s is taking the lock (Lease %s/%s)", secretName, b.ns, name)
 }
 
-func expired(l *coordinationv1.Lease, now time.Time) bool {
-	if l.Spec.RenewTime == nil || l.Spec.LeaseDurationSeconds == nil {
+// expired tells whether a Lease's holder stopped renewing it a whole
+// LeaseDurationSeconds ago. The holder's renewTime is its own clock's, so
+// when it can, expired compares two times of the API server's clock
+// instead: when the Lease was last written (its managedFields' latest time,
+// which the server sets on every write that changes it, as each renewal
+// does) and serverNow, the Date of the answer that read it. Both are to the
+// second, so the lease counts as expired only a second later than its
+// duration; a holder whose clock is behind or ahead of this process's is
+// then neither taken over while it renews nor waited for beyond its
+// lease. Without those times (an API server that keeps no managed fields),
+// expired compares renewTime with localNow, as client-go's leader election
+// does.
+func expired(l *coordinationv1.Lease, serverNow, localNow time.Time) bool {
+	if l.Spec.LeaseDurationSeconds == nil {
 		return true
 	}
-	return now.After(l.Spec.RenewTime.Add(time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second))
+	d := time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
+	if written, ok := lastWritten(l); ok && !serverNow.IsZero() {
+		return serverNow.Sub(written) > d+time.Second
+	}
+	if l.Spec.RenewTime == nil {
+		return true
+	}
+	return localNow.After(l.Spec.RenewTime.Add(d))
+}
+
+// lastWritten is the latest time of a Lease's managed fields: when the API
+// server last stored a change to it.
+func lastWritten(l *coordinationv1.Lease) (time.Time, bool) {
+	var last time.Time
+	for _, mf := range l.ManagedFields {
+		if mf.Time != nil && mf.Time.After(last) {
+			last = mf.Time.Time
+		}
+	}
+	return last, !last.IsZero()
 }
 
 func (b *backend) renew(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
