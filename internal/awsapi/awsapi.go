@@ -9,7 +9,8 @@
 // the SDK's signer, configured endpoints from the SDK's configuration
 // sources, and errors have the SDK's shape (a smithy.OperationError
 // around an awshttp.ResponseError around a smithy.APIError), so errors.As
-// and the retryer read them as they read the SDK's.
+// and the retryer read them as they read the SDK's. A clock that is off is
+// corrected as the SDK corrects it: from the Date of the service's answers.
 package awsapi
 
 import (
@@ -23,6 +24,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,6 +57,9 @@ type Client struct {
 	http    aws.HTTPClient
 	retryer aws.Retryer
 	base    string // an endpoint that wins over all configuration
+	// skew is the service's clock minus this one's, in nanoseconds, as the
+	// Date of its last answer measured it; requests are signed with it.
+	skew *atomic.Int64
 }
 
 // maxAnswer bounds what is read of an answer.
@@ -63,7 +68,7 @@ const maxAnswer = 4 << 20
 // New returns a Client calling svc with cfg's credentials, retry settings,
 // HTTP client, region and endpoint settings.
 func New(cfg aws.Config, svc Service) *Client {
-	c := &Client{svc: svc, cfg: cfg, signer: v4.NewSigner(), http: cfg.HTTPClient}
+	c := &Client{svc: svc, cfg: cfg, signer: v4.NewSigner(), http: cfg.HTTPClient, skew: new(atomic.Int64)}
 	if c.http == nil {
 		c.http = awshttp.NewBuildableClient()
 	}
@@ -125,78 +130,155 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 		return opErr(err)
 	}
 	url := strings.TrimSuffix(endpoint, "/") + path
+	// Clock skew is corrected as the SDK does (the Clock Skew Correction
+	// SEP): each attempt is signed on this clock plus the skew the last
+	// answer measured, a signature refused with that skew over 4 minutes
+	// is retried with the skew its answer measured, and the last answer's
+	// skew is kept for the client's next call.
+	skew := time.Duration(c.skew.Load())
+	var lastSkew time.Duration
+	measured := false
+	done := func(err error) error {
+		if measured {
+			c.skew.Store(int64(lastSkew))
+		}
+		if err != nil {
+			return opErr(err)
+		}
+		return nil
+	}
 	var release func(error) error
 	for attempt := 1; ; attempt++ {
-		answer, err := c.send(ctx, method, url, header, body)
+		answer, m, err := c.send(ctx, method, url, header, body, skew)
 		if release != nil {
 			_ = release(err)
+		}
+		ok := m != nil && m.ok
+		if ok {
+			lastSkew, measured = m.skew, true
 		}
 		if err == nil {
 			if out != nil && len(bytes.TrimSpace(answer)) > 0 {
 				if err := json.Unmarshal(answer, out); err != nil {
-					return opErr(&smithy.DeserializationError{Err: fmt.Errorf("the answer is not %s's JSON", operation)})
+					return done(&smithy.DeserializationError{Err: fmt.Errorf("the answer is not %s's JSON", operation)})
 				}
 			}
-			return nil
+			return done(nil)
+		}
+		if ok && isClockSkewError(err) && (skew-m.skew).Abs() > skewThreshold {
+			err = &clockSkewError{err}
 		}
 		if ctx.Err() != nil || !c.retryer.IsErrorRetryable(err) {
-			return opErr(err)
+			return done(err)
 		}
 		if attempt >= c.retryer.MaxAttempts() {
-			return opErr(&retry.MaxAttemptsError{Attempt: attempt, Err: err})
+			return done(&retry.MaxAttemptsError{Attempt: attempt, Err: err})
 		}
 		var terr error
 		if release, terr = c.retryer.GetRetryToken(ctx, err); terr != nil {
-			return opErr(err) // the retry quota is spent: the last error stands
+			return done(err) // the retry quota is spent: the last error stands
 		}
 		delay, derr := c.retryer.RetryDelay(attempt, err)
 		if derr != nil {
-			return opErr(err)
+			return done(err)
 		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return opErr(ctx.Err())
+			return done(ctx.Err())
 		case <-t.C:
+		}
+		if ok {
+			skew = m.skew
 		}
 	}
 }
 
-// send makes one signed attempt and returns the answer's body.
-func (c *Client) send(ctx context.Context, method, url string, header map[string]string, body []byte) ([]byte, error) {
+// skewThreshold is the difference between the signing time and the
+// service's clock over which a refused signature counts as clock skew.
+const skewThreshold = 4 * time.Minute
+
+// maxTrustedRequestDuration bounds the round trip whose answer's Date
+// measures the skew.
+const maxTrustedRequestDuration = 15 * time.Minute
+
+// isClockSkewError tells whether err's code is one that clock skew can
+// cause (the SDK's list): then it is retried when the skew is large.
+func isClockSkewError(err error) bool {
+	var api smithy.APIError
+	if !errors.As(err, &api) {
+		return false
+	}
+	switch api.ErrorCode() {
+	case "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure", "RequestTimeTooSkewed", "AccessDeniedException":
+		return true
+	}
+	return false
+}
+
+// clockSkewError is an error the service answered because this clock is
+// off: the retryer retries it, signed on the service's clock.
+type clockSkewError struct{ err error }
+
+func (e *clockSkewError) Error() string        { return "probable clock skew: " + e.err.Error() }
+func (e *clockSkewError) Unwrap() error        { return e.err }
+func (e *clockSkewError) RetryableError() bool { return true }
+
+// measurement is the skew an answer's Date measured.
+type measurement struct {
+	skew time.Duration
+	ok   bool
+}
+
+// measure reads the service's clock from an answer received at
+// responseAt for a request sent at requestAt, as the SDK does: not from
+// a cached answer (Age) or a round trip over 15 minutes.
+func measure(h http.Header, requestAt, responseAt time.Time) *measurement {
+	served, err := http.ParseTime(h.Get("Date"))
+	if err != nil || h.Get("Age") != "" || responseAt.Sub(requestAt) > maxTrustedRequestDuration {
+		return &measurement{}
+	}
+	return &measurement{skew: served.Sub(responseAt), ok: true}
+}
+
+// send makes one attempt signed at this clock's time plus skew, and
+// returns the answer's body and the skew its Date measured.
+func (c *Client) send(ctx context.Context, method, url string, header map[string]string, body []byte, skew time.Duration) ([]byte, *measurement, error) {
 	if c.cfg.Credentials == nil {
-		return nil, errors.New("no AWS credentials in the configuration")
+		return nil, nil, errors.New("no AWS credentials in the configuration")
 	}
 	creds, err := c.cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("get the AWS credentials: %w", err)
+		return nil, nil, fmt.Errorf("get the AWS credentials: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("User-Agent", "rotor")
 	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.cfg.Region, time.Now().UTC()); err != nil {
-		return nil, fmt.Errorf("sign the request: %w", err)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.cfg.Region, time.Now().Add(skew).UTC()); err != nil {
+		return nil, nil, fmt.Errorf("sign the request: %w", err)
 	}
+	requestAt := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The retryer recognises connection errors inside this wrapper,
 		// as it does the SDK's.
-		return nil, &smithyhttp.RequestSendError{Err: err}
+		return nil, nil, &smithyhttp.RequestSendError{Err: err}
 	}
 	defer resp.Body.Close()
+	m := measure(resp.Header, requestAt, time.Now())
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return nil, &smithy.DeserializationError{Err: fmt.Errorf("read the answer: %w", err)}
+		return nil, m, &smithy.DeserializationError{Err: fmt.Errorf("read the answer: %w", err)}
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return answer, nil
+		return answer, m, nil
 	}
 	code, msg, _ := restjson.GetErrorInfo(json.NewDecoder(bytes.NewReader(answer)))
 	if h := resp.Header.Get("X-Amzn-ErrorType"); h != "" {
@@ -209,7 +291,7 @@ func (c *Client) send(ctx context.Context, method, url string, header map[string
 	if resp.StatusCode >= 500 {
 		fault = smithy.FaultServer
 	}
-	return nil, &awshttp.ResponseError{
+	return nil, m, &awshttp.ResponseError{
 		ResponseError: &smithyhttp.ResponseError{
 			Response: &smithyhttp.Response{Response: resp},
 			Err:      &smithy.GenericAPIError{Code: code, Message: msg, Fault: fault},

@@ -182,3 +182,69 @@ func TestConfiguredEndpoint(t *testing.T) {
 		t.Errorf("no region: %v", err)
 	}
 }
+
+// TestClockSkew runs the service's clock 20 minutes ahead: a signature on
+// this clock is refused ("Signature expired"), and, as the SDK does, the
+// call is retried once signed on the service's clock, read from the
+// answer's Date; the client's next call is signed on it from the start.
+func TestClockSkew(t *testing.T) {
+	ctx := context.Background()
+	srv := ssmtest.New(ssmtest.Config{Now: func() time.Time { return time.Now().Add(20 * time.Minute) }})
+	defer srv.Close()
+	srv.Put("hub-user", "ci-bot")
+	cfg := srv.AWSConfig(ssmtest.Credentials())
+	cfg.Retryer = nil // the SDK's standard retryer
+
+	once := cfg
+	once.RetryMaxAttempts = 1
+	_, err := get(ctx, once, "hub-user")
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "InvalidSignatureException" || !strings.Contains(api.ErrorMessage(), "Signature expired") {
+		t.Fatalf("with one attempt: %v, want InvalidSignatureException: Signature expired", err)
+	}
+
+	for who, call := range map[string]func() (*string, error){
+		"SDK":   func() (*string, error) { return ssmtest.SDKGetParameter(ctx, cfg, "hub-user") },
+		"rotor": func() (*string, error) { return get(ctx, cfg, "hub-user") },
+	} {
+		before := srv.Received()
+		v, err := call()
+		if err != nil || v == nil || *v != "ci-bot" {
+			t.Fatalf("%s: %v, want the value after one correction", who, err)
+		}
+		if n := srv.Received() - before; n != 2 {
+			t.Errorf("%s: %d requests, want 2 (one refused, one signed on the service's clock)", who, n)
+		}
+	}
+
+	c := awsapi.New(cfg, ssm)
+	var out struct{ Parameter *struct{ Value *string } }
+	in := struct{ Name string }{"hub-user"}
+	for i, want := range []int{2, 1} {
+		before := srv.Received()
+		if err := c.JSON(ctx, "AmazonSSM", "GetParameter", in, &out); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Received() - before; n != want {
+			t.Errorf("call %d of one client: %d requests, want %d", i+1, n, want)
+		}
+	}
+
+	// A signature refused for another reason is not retried, whatever the
+	// clocks say.
+	wrong := ssmtest.Credentials()
+	wrong.SecretAccessKey = "not-the-key"
+	bad := srv.AWSConfig(wrong)
+	bad.Retryer = nil
+	c = awsapi.New(bad, ssm)
+	if err := c.JSON(ctx, "AmazonSSM", "GetParameter", in, &out); err == nil {
+		t.Fatal("a wrong key was accepted")
+	}
+	before := srv.Received()
+	if err := c.JSON(ctx, "AmazonSSM", "GetParameter", in, &out); !errors.As(err, &api) || api.ErrorCode() != "InvalidSignatureException" {
+		t.Fatalf("wrong key: %v", err)
+	}
+	if n := srv.Received() - before; n != 1 {
+		t.Errorf("a wrong key on the service's clock: %d requests, want 1", n)
+	}
+}

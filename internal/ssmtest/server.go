@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,8 @@ func Credentials() aws.Credentials {
 type Server struct {
 	*httptest.Server
 	verifier *sigv4.Verifier
+	now      func() time.Time
+	received atomic.Int64
 
 	mu       sync.Mutex
 	params   map[string]param
@@ -73,6 +76,9 @@ type Config struct {
 	Credentials map[string]string
 	// SessionTokens maps temporary key ids to their session token.
 	SessionTokens map[string]string
+	// Now is the server's clock, which checks a signature's time and
+	// dates each answer, as AWS's does; time.Now when nil.
+	Now func() time.Time
 }
 
 // New starts a server; it is closed when the test ends.
@@ -81,8 +87,12 @@ func New(cfg Config) *Server {
 	if creds == nil {
 		creds = map[string]string{AccessKeyID: SecretAccessKey}
 	}
-	s := &Server{params: map[string]param{},
-		verifier: &sigv4.Verifier{Credentials: creds, SessionTokens: cfg.SessionTokens, Service: "ssm", Region: Region}}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Server{params: map[string]param{}, now: now,
+		verifier: &sigv4.Verifier{Credentials: creds, SessionTokens: cfg.SessionTokens, Service: "ssm", Region: Region, Now: now}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -117,6 +127,9 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// Received counts every HTTP request, signed or not, refused or answered.
+func (s *Server) Received() int { return int(s.received.Load()) }
+
 // Calls counts the GetParameter requests answered with a value.
 func (s *Server) Calls() int {
 	s.mu.Lock()
@@ -125,6 +138,8 @@ func (s *Server) Calls() int {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.received.Add(1)
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil || r.Method != http.MethodPost {
 		fail(w, http.StatusBadRequest, "SerializationException", "want a POST with a JSON body")
