@@ -131,16 +131,16 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 	}
 	url := strings.TrimSuffix(endpoint, "/") + path
 	// Clock skew is corrected as the SDK does (the Clock Skew Correction
-	// SEP): each attempt is signed on this clock plus the skew the last
-	// answer measured, a signature refused with that skew over 4 minutes
-	// is retried with the skew its answer measured, and the last answer's
-	// skew is kept for the client's next call.
+	// SEP): the first attempt is signed on this clock plus the client's
+	// skew, each retry on the skew the previous answer measured (none
+	// when it measured none), a signature refused with a skew over 4
+	// minutes is retried, and the last answer's skew, when it measured
+	// one, is kept for the client's next call.
 	skew := time.Duration(c.skew.Load())
-	var lastSkew time.Duration
-	measured := false
+	var m *measurement
 	done := func(err error) error {
-		if measured {
-			c.skew.Store(int64(lastSkew))
+		if m != nil && m.ok {
+			c.skew.Store(int64(m.skew))
 		}
 		if err != nil {
 			return opErr(err)
@@ -149,14 +149,12 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 	}
 	var release func(error) error
 	for attempt := 1; ; attempt++ {
-		answer, m, err := c.send(ctx, method, url, header, body, skew)
+		var answer []byte
+		answer, m, err = c.send(ctx, method, url, header, body, skew)
 		if release != nil {
 			_ = release(err)
 		}
 		ok := m != nil && m.ok
-		if ok {
-			lastSkew, measured = m.skew, true
-		}
 		if err == nil {
 			if out != nil && len(bytes.TrimSpace(answer)) > 0 {
 				if err := json.Unmarshal(answer, out); err != nil {
@@ -189,6 +187,7 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 			return done(ctx.Err())
 		case <-t.C:
 		}
+		skew = 0
 		if ok {
 			skew = m.skew
 		}

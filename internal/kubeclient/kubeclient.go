@@ -87,6 +87,9 @@ func NewForConfigAndClient(cfg *rest.Config, hc *http.Client) (*Client, error) {
 		}
 		c.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(c.QPS, c.Burst)
 	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
 	hc = &http.Client{Transport: dateRecorder{base: hc.Transport}, CheckRedirect: hc.CheckRedirect, Jar: hc.Jar, Timeout: hc.Timeout}
 	core, err := restClient(c, "/api", corev1.SchemeGroupVersion, hc)
 	if err != nil {
@@ -115,11 +118,7 @@ type serverDateKey struct{}
 type dateRecorder struct{ base http.RoundTripper }
 
 func (d dateRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := d.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	resp, err := base.RoundTrip(r)
+	resp, err := d.transport().RoundTrip(r)
 	if at, ok := r.Context().Value(serverDateKey{}).(*time.Time); ok && at != nil && err == nil {
 		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
 			*at = t
@@ -128,13 +127,24 @@ func (d dateRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
+func (d dateRecorder) transport() http.RoundTripper {
+	if d.base == nil {
+		return http.DefaultTransport
+	}
+	return d.base
+}
+
 // CloseIdleConnections closes the idle connections of the transport below.
 func (d dateRecorder) CloseIdleConnections() {
 	type closer interface{ CloseIdleConnections() }
-	if c, ok := d.base.(closer); ok {
+	if c, ok := d.transport().(closer); ok {
 		c.CloseIdleConnections()
 	}
 }
+
+// WrappedRoundTripper is the transport below, for client-go's helpers
+// that look through wrappers.
+func (d dateRecorder) WrappedRoundTripper() http.RoundTripper { return d.transport() }
 
 func restClient(c rest.Config, apiPath string, gv schema.GroupVersion, hc *http.Client) (*rest.RESTClient, error) {
 	c.GroupVersion = &gv

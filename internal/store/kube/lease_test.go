@@ -160,8 +160,8 @@ func TestLockLostWhenTaken(t *testing.T) {
 
 // TestLockTakeoverIgnoresHolderClock: whether a lock's holder stopped
 // renewing it is read from the API server's clock, not from the renewTime
-// the holder's clock wrote. A live holder whose clock is ten minutes behind
-// keeps its lock; a dead one whose clock is ten minutes ahead loses it a
+// the holder's clock wrote. A live holder whose clock is ten minutes behind,
+// or stopped, keeps its lock; a dead one whose clock is ten minutes ahead loses it a
 // lease (and the second of the server's time resolution) after its last
 // renewal, not ten minutes later.
 func TestLockTakeoverIgnoresHolderClock(t *testing.T) {
@@ -179,6 +179,22 @@ func TestLockTakeoverIgnoresHolderClock(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
 			t.Fatalf("a live holder's lock, renewTime ten minutes old: %v, want %s", err, store.ErrRotationInProgress)
+		}
+		if held.Err() != nil {
+			t.Fatalf("the holder lost its lock: %v", context.Cause(held))
+		}
+	})
+
+	t.Run("holder's clock stopped, alive", func(t *testing.T) {
+		ns := srv.Namespace(t, "skew")
+		lockStore(t, srv, ns) // the secret "db"
+		stopped := time.Now()
+		holder, _ := clockStore(t, srv, ns, func() time.Time { return stopped })
+		held, _ := lockDB(t, holder)
+		other, _ := clockStore(t, srv, ns, nil)
+		time.Sleep(5 * time.Second)
+		if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
+			t.Fatalf("a live holder's lock, its clock stopped: %v, want %s", err, store.ErrRotationInProgress)
 		}
 		if held.Err() != nil {
 			t.Fatalf("the holder lost its lock: %v", context.Cause(held))

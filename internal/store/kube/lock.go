@@ -207,7 +207,15 @@ func lastWritten(l *coordinationv1.Lease) (time.Time, bool) {
 
 func (b *backend) renew(ctx context.Context, l *coordinationv1.Lease) (*coordinationv1.Lease, error) {
 	next := l.DeepCopy()
-	now := metav1.NewMicroTime(b.now())
+	// Later than the last renewTime, whatever the clock says: a write that
+	// changes nothing would not move the Lease's managed-fields time,
+	// which is what the others read to see that it is renewed. The API
+	// keeps renewTime to the microsecond.
+	at := b.now().Truncate(time.Microsecond)
+	if prev := l.Spec.RenewTime; prev != nil && !at.After(prev.Time) {
+		at = prev.Add(time.Microsecond)
+	}
+	now := metav1.NewMicroTime(at)
 	next.Spec.RenewTime = &now
 	return b.c.Leases(b.ns).Update(ctx, next, metav1.UpdateOptions{})
 }
