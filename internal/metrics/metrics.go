@@ -81,12 +81,12 @@ func (m *Metrics) Handler() http.Handler {
 		defer cancel()
 		fams := m.families(ctx)
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		w.Header().Add("Vary", "Accept-Encoding")
 		if !acceptsGzip(r.Header.Get("Accept-Encoding")) {
 			_ = writeText(w, fams)
 			return
 		}
 		w.Header().Set("Content-Encoding", "gzip")
-		w.Header().Add("Vary", "Accept-Encoding")
 		gz := gzipWriters.Get().(*gzip.Writer)
 		gz.Reset(w)
 		if writeText(gz, fams) == nil {

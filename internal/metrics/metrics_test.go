@@ -157,13 +157,17 @@ func TestScrape(t *testing.T) {
 		"go_memstats_alloc_bytes_total":                dto.MetricType_COUNTER,
 		"go_memstats_heap_inuse_bytes":                 dto.MetricType_GAUGE,
 		"go_gc_duration_seconds":                       dto.MetricType_SUMMARY,
+		"go_gc_gogc_percent":                           dto.MetricType_GAUGE,
+		"go_gc_gomemlimit_bytes":                       dto.MetricType_GAUGE,
+		"go_memstats_mspan_inuse_bytes":                dto.MetricType_GAUGE,
+		"go_memstats_other_sys_bytes":                  dto.MetricType_GAUGE,
 		"rotor_secret_last_rotation_timestamp_seconds": -1, // never rotated
 	}
 	if runtime.GOOS == "linux" {
-		for _, n := range []string{"process_cpu_seconds_total"} {
+		for _, n := range []string{"process_cpu_seconds_total", "process_network_receive_bytes_total", "process_network_transmit_bytes_total"} {
 			want[n] = dto.MetricType_COUNTER
 		}
-		for _, n := range []string{"process_resident_memory_bytes", "process_virtual_memory_bytes", "process_start_time_seconds", "process_open_fds", "process_max_fds"} {
+		for _, n := range []string{"process_resident_memory_bytes", "process_virtual_memory_bytes", "process_start_time_seconds", "process_open_fds", "process_max_fds", "process_virtual_memory_max_bytes"} {
 			want[n] = dto.MetricType_GAUGE
 		}
 	}

@@ -2,10 +2,12 @@ package metrics
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -34,9 +36,20 @@ func goFamilies() []*family {
 		gauge("go_memstats_heap_objects", "Number of currently allocated objects.", float64(ms.HeapObjects)),
 		gauge("go_memstats_stack_inuse_bytes", "Number of bytes obtained from system for stack allocator in non-CGO environments.", float64(ms.StackInuse)),
 		gauge("go_memstats_stack_sys_bytes", "Number of bytes obtained from system for stack allocator.", float64(ms.StackSys)),
+		gauge("go_memstats_mspan_inuse_bytes", "Number of bytes in use by mspan structures.", float64(ms.MSpanInuse)),
+		gauge("go_memstats_mspan_sys_bytes", "Number of bytes used for mspan structures obtained from system.", float64(ms.MSpanSys)),
+		gauge("go_memstats_mcache_inuse_bytes", "Number of bytes in use by mcache structures.", float64(ms.MCacheInuse)),
+		gauge("go_memstats_mcache_sys_bytes", "Number of bytes used for mcache structures obtained from system.", float64(ms.MCacheSys)),
+		gauge("go_memstats_buck_hash_sys_bytes", "Number of bytes used by the profiling bucket hash table.", float64(ms.BuckHashSys)),
+		gauge("go_memstats_gc_sys_bytes", "Number of bytes used for garbage collection system metadata.", float64(ms.GCSys)),
+		gauge("go_memstats_other_sys_bytes", "Number of bytes used for other system allocations.", float64(ms.OtherSys)),
 		gauge("go_memstats_next_gc_bytes", "Number of heap bytes when next garbage collection will take place.", float64(ms.NextGC)),
 		gauge("go_memstats_last_gc_time_seconds", "Number of seconds since 1970 of last garbage collection.", float64(ms.LastGC)/1e9),
 	}
+	fams = append(fams,
+		gauge("go_gc_gogc_percent", "Heap size target percentage configured by the user, otherwise 100. This value is set by the GOGC environment variable, and the runtime/debug.SetGCPercent function.", gogc()),
+		// A negative limit reads the limit without changing it.
+		gauge("go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64. This value is set by the GOMEMLIMIT environment variable, and the runtime/debug.SetMemoryLimit function.", float64(debug.SetMemoryLimit(-1))))
 	info := &family{name: "go_info", help: "Information about the Go environment.", typ: typeGauge}
 	info.add(1, []string{"version"}, runtime.Version())
 	fams = append(fams, info)
@@ -53,6 +66,19 @@ func goFamilies() []*family {
 		sample{suffix: "_sum", value: gc.PauseTotal.Seconds()},
 		sample{suffix: "_count", value: float64(gc.NumGC)})
 	return append(fams, pauses)
+}
+
+// gogc is the GOGC setting: rotor never changes it at run time, so the
+// environment's (-1 for off).
+func gogc() float64 {
+	v := os.Getenv("GOGC")
+	if strings.EqualFold(v, "off") {
+		return -1
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		return float64(n)
+	}
+	return 100
 }
 
 // threads is the number of OS threads the runtime has created.
@@ -97,8 +123,18 @@ func processFamilies() []*family {
 	if fds, err := os.ReadDir("/proc/self/fd"); err == nil {
 		fams = append(fams, gauge("process_open_fds", "Number of open file descriptors.", float64(len(fds))))
 	}
-	if limit, ok := maxFDs(); ok {
-		fams = append(fams, gauge("process_max_fds", "Maximum number of open file descriptors.", limit))
+	if limits, err := os.ReadFile("/proc/self/limits"); err == nil {
+		if n, ok := softLimit(limits, "Max open files"); ok {
+			fams = append(fams, gauge("process_max_fds", "Maximum number of open file descriptors.", n))
+		}
+		if n, ok := softLimit(limits, "Max address space"); ok {
+			fams = append(fams, gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", n))
+		}
+	}
+	if in, out, ok := networkBytes(); ok {
+		fams = append(fams,
+			counter("process_network_receive_bytes_total", "Number of bytes received by the process over the network.", in),
+			counter("process_network_transmit_bytes_total", "Number of bytes sent by the process over the network.", out))
 	}
 	return fams
 }
@@ -118,26 +154,65 @@ func bootTime() (float64, bool) {
 	return 0, false
 }
 
-// maxFDs is the soft limit on open files, from /proc/self/limits.
-func maxFDs() (float64, bool) {
-	b, err := os.ReadFile("/proc/self/limits")
-	if err != nil {
-		return 0, false
-	}
-	for line := range bytes.Lines(b) {
-		if v, ok := bytes.CutPrefix(line, []byte("Max open files")); ok {
+// softLimit is the soft limit of the /proc/self/limits line named; an
+// unlimited one is the largest uint64, as Prometheus's client reports it.
+func softLimit(limits []byte, name string) (float64, bool) {
+	for line := range bytes.Lines(limits) {
+		if v, ok := bytes.CutPrefix(line, []byte(name+" ")); ok {
 			f := bytes.Fields(v)
 			if len(f) == 0 {
 				return 0, false
 			}
 			if string(f[0]) == "unlimited" {
-				return 0, false
+				return math.MaxUint64, true
 			}
 			n, err := strconv.ParseFloat(string(f[0]), 64)
 			return n, err == nil
 		}
 	}
 	return 0, false
+}
+
+// networkBytes is InOctets and OutOctets of /proc/self/net/netstat's IpExt
+// lines (a header line of names, then one of values): the bytes of the
+// process's network namespace.
+func networkBytes() (in, out float64, ok bool) {
+	b, err := os.ReadFile("/proc/self/net/netstat")
+	if err != nil {
+		return 0, 0, false
+	}
+	return parseNetstat(b)
+}
+
+func parseNetstat(b []byte) (in, out float64, ok bool) {
+	var names []string
+	for line := range bytes.Lines(b) {
+		rest, found := bytes.CutPrefix(line, []byte("IpExt:"))
+		if !found {
+			continue
+		}
+		f := strings.Fields(string(rest))
+		if names == nil {
+			names = f
+			continue
+		}
+		var gotIn, gotOut bool
+		for i, n := range names {
+			if i >= len(f) {
+				break
+			}
+			v, err := strconv.ParseFloat(f[i], 64)
+			switch {
+			case err != nil:
+			case n == "InOctets":
+				in, gotIn = v, true
+			case n == "OutOctets":
+				out, gotOut = v, true
+			}
+		}
+		return in, out, gotIn && gotOut
+	}
+	return 0, 0, false
 }
 
 func gauge(name, help string, v float64) *family {

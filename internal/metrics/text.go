@@ -222,8 +222,12 @@ func (h *histogramVec) observe(v float64, values ...string) {
 	if len(values) != len(h.labels) {
 		panic("metrics: " + h.name + " takes " + strconv.Itoa(len(h.labels)) + " label values")
 	}
-	// The first bucket whose upper bound is at least v (le is inclusive).
+	// The first bucket whose upper bound is at least v (le is inclusive);
+	// NaN is above every bound, as Prometheus's clients count it.
 	i, _ := slices.BinarySearch(h.buckets, v)
+	if math.IsNaN(v) {
+		i = len(h.buckets)
+	}
 	k := seriesKey(values)
 	h.mu.Lock()
 	s := h.series[k]

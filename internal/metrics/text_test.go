@@ -116,3 +116,43 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+func TestNaNObservation(t *testing.T) {
+	h := newHistogramVec("h_seconds", "h", []float64{1}, "l")
+	h.observe(math.NaN(), "x")
+	var buf bytes.Buffer
+	if err := writeText(&buf, []*family{h.family()}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `h_seconds_bucket{l="x",le="1"} 0`) || !strings.Contains(buf.String(), `h_seconds_bucket{l="x",le="+Inf"} 1`) {
+		t.Errorf("NaN is not above every bound:\n%s", buf.String())
+	}
+}
+
+func TestProcFiles(t *testing.T) {
+	limits := []byte(`Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max open files            1024                 524288               files
+Max address space         unlimited            unlimited            bytes
+`)
+	if n, ok := softLimit(limits, "Max open files"); !ok || n != 1024 {
+		t.Errorf("Max open files: %v %v", n, ok)
+	}
+	if n, ok := softLimit(limits, "Max address space"); !ok || n != math.MaxUint64 {
+		t.Errorf("Max address space: %v %v, want the largest uint64 for unlimited", n, ok)
+	}
+	if _, ok := softLimit(limits, "Max locked memory"); ok {
+		t.Error("a missing limit was read")
+	}
+	netstat := []byte(`TcpExt: SyncookiesSent SyncookiesRecv
+TcpExt: 0 0
+IpExt: InNoRoutes InTruncatedPkts InMcastPkts OutMcastPkts InBcastPkts OutBcastPkts InOctets OutOctets InMcastOctets
+IpExt: 0 0 0 0 0 0 123456 7890 0
+`)
+	if in, out, ok := parseNetstat(netstat); !ok || in != 123456 || out != 7890 {
+		t.Errorf("netstat: in %v out %v ok %v", in, out, ok)
+	}
+	if _, _, ok := parseNetstat([]byte("TcpExt: A\nTcpExt: 1\n")); ok {
+		t.Error("netstat without IpExt read")
+	}
+}
