@@ -169,37 +169,30 @@ func TestLockTakeoverIgnoresHolderClock(t *testing.T) {
 	ctx := t.Context()
 	skewed := func(by time.Duration) func() time.Time { return func() time.Time { return time.Now().Add(by) } }
 
-	t.Run("holder behind, alive", func(t *testing.T) {
-		ns := srv.Namespace(t, "skew")
-		lockStore(t, srv, ns) // the secret "db"
-		holder, _ := clockStore(t, srv, ns, skewed(-10*time.Minute))
-		held, _ := lockDB(t, holder)
-		other, _ := clockStore(t, srv, ns, nil)
-		// Past the first write's lease: only the renewals keep it live.
-		time.Sleep(5 * time.Second)
-		if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
-			t.Fatalf("a live holder's lock, renewTime ten minutes old: %v, want %s", err, store.ErrRotationInProgress)
-		}
-		if held.Err() != nil {
-			t.Fatalf("the holder lost its lock: %v", context.Cause(held))
-		}
-	})
-
-	t.Run("holder's clock stopped, alive", func(t *testing.T) {
-		ns := srv.Namespace(t, "skew")
-		lockStore(t, srv, ns) // the secret "db"
-		stopped := time.Now()
-		holder, _ := clockStore(t, srv, ns, func() time.Time { return stopped })
-		held, _ := lockDB(t, holder)
-		other, _ := clockStore(t, srv, ns, nil)
-		time.Sleep(5 * time.Second)
-		if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
-			t.Fatalf("a live holder's lock, its clock stopped: %v, want %s", err, store.ErrRotationInProgress)
-		}
-		if held.Err() != nil {
-			t.Fatalf("the holder lost its lock: %v", context.Cause(held))
-		}
-	})
+	stopped := time.Now()
+	for _, c := range []struct {
+		name  string
+		clock func() time.Time
+	}{
+		{"holder ten minutes behind, alive", skewed(-10 * time.Minute)},
+		{"holder's clock stopped, alive", func() time.Time { return stopped }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ns := srv.Namespace(t, "skew")
+			lockStore(t, srv, ns) // the secret "db"
+			holder, _ := clockStore(t, srv, ns, c.clock)
+			held, _ := lockDB(t, holder)
+			other, _ := clockStore(t, srv, ns, nil)
+			// Past the first write's lease: only the renewals keep it live.
+			time.Sleep(5 * time.Second)
+			if _, err := other.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
+				t.Fatalf("a live holder's lock: %v, want %s", err, store.ErrRotationInProgress)
+			}
+			if held.Err() != nil {
+				t.Fatalf("the holder lost its lock: %v", context.Cause(held))
+			}
+		})
+	}
 
 	t.Run("holder ahead, dead", func(t *testing.T) {
 		ns := srv.Namespace(t, "skew")
