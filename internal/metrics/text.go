@@ -137,39 +137,64 @@ func appendFloat(b []byte, v float64) []byte {
 // byte no UTF-8 text holds.
 func seriesKey(values []string) string { return strings.Join(values, "\xff") }
 
-// counterVec is a counter family partitioned by labels.
-type counterVec struct {
+// vec is a family partitioned by labels: a series of T for each
+// combination of label values seen.
+type vec[T any] struct {
 	name, help string
 	labels     []string
 
 	mu     sync.Mutex
-	series map[string]*counterSeries
+	series map[string]*series[T]
 }
 
-type counterSeries struct {
+type series[T any] struct {
 	values []string
-	n      float64
+	v      T
 }
+
+func newVec[T any](name, help string, labels []string) vec[T] {
+	return vec[T]{name: name, help: help, labels: labels, series: map[string]*series[T]{}}
+}
+
+// update calls f, under the lock, on the series with the label values (in
+// the order the labels were declared), made with init when it is new.
+func (v *vec[T]) update(values []string, init func() T, f func(*T)) {
+	if len(values) != len(v.labels) {
+		panic("metrics: " + v.name + " takes " + strconv.Itoa(len(v.labels)) + " label values")
+	}
+	k := seriesKey(values)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	s := v.series[k]
+	if s == nil {
+		s = &series[T]{values: slices.Clone(values), v: init()}
+		v.series[k] = s
+	}
+	f(&s.v)
+}
+
+// each calls f, under the lock, on every series in the order of their
+// label values.
+func (v *vec[T]) each(f func(values []string, t *T)) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, k := range slices.Sorted(maps.Keys(v.series)) {
+		s := v.series[k]
+		f(s.values, &s.v)
+	}
+}
+
+// counterVec is a counter family partitioned by labels.
+type counterVec struct{ vec[float64] }
 
 func newCounterVec(name, help string, labels ...string) *counterVec {
-	return &counterVec{name: name, help: help, labels: labels, series: map[string]*counterSeries{}}
+	return &counterVec{newVec[float64](name, help, labels)}
 }
 
 // inc adds 1 to the series with the label values, in the order the
 // labels were declared.
 func (c *counterVec) inc(values ...string) {
-	if len(values) != len(c.labels) {
-		panic("metrics: " + c.name + " takes " + strconv.Itoa(len(c.labels)) + " label values")
-	}
-	k := seriesKey(values)
-	c.mu.Lock()
-	s := c.series[k]
-	if s == nil {
-		s = &counterSeries{values: slices.Clone(values)}
-		c.series[k] = s
-	}
-	s.n++
-	c.mu.Unlock()
+	c.update(values, func() float64 { return 0 }, func(n *float64) { *n++ })
 }
 
 // value is the count of one series (0 when it has none yet).
@@ -177,34 +202,24 @@ func (c *counterVec) value(values ...string) float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s := c.series[seriesKey(values)]; s != nil {
-		return s.n
+		return s.v
 	}
 	return 0
 }
 
 func (c *counterVec) family() *family {
 	f := &family{name: c.name, help: c.help, typ: typeCounter}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, k := range slices.Sorted(maps.Keys(c.series)) {
-		s := c.series[k]
-		f.add(s.n, c.labels, s.values...)
-	}
+	c.each(func(values []string, n *float64) { f.add(*n, c.labels, values...) })
 	return f
 }
 
 // histogramVec is a histogram family partitioned by labels.
 type histogramVec struct {
-	name, help string
-	labels     []string
-	buckets    []float64 // upper bounds, ascending, without +Inf
-
-	mu     sync.Mutex
-	series map[string]*histogramSeries
+	vec[histogram]
+	buckets []float64 // upper bounds, ascending, without +Inf
 }
 
-type histogramSeries struct {
-	values []string
+type histogram struct {
 	counts []uint64 // per bucket, not cumulative; the last is above every bound
 	sum    float64
 	n      uint64
@@ -214,39 +229,27 @@ func newHistogramVec(name, help string, buckets []float64, labels ...string) *hi
 	if !slices.IsSorted(buckets) {
 		panic("metrics: " + name + "'s buckets are not in ascending order")
 	}
-	return &histogramVec{name: name, help: help, labels: labels, buckets: buckets, series: map[string]*histogramSeries{}}
+	return &histogramVec{vec: newVec[histogram](name, help, labels), buckets: buckets}
 }
 
 // observe records v in the series with the label values.
 func (h *histogramVec) observe(v float64, values ...string) {
-	if len(values) != len(h.labels) {
-		panic("metrics: " + h.name + " takes " + strconv.Itoa(len(h.labels)) + " label values")
-	}
 	// The first bucket whose upper bound is at least v (le is inclusive);
 	// NaN is above every bound, as Prometheus's clients count it.
 	i, _ := slices.BinarySearch(h.buckets, v)
 	if math.IsNaN(v) {
 		i = len(h.buckets)
 	}
-	k := seriesKey(values)
-	h.mu.Lock()
-	s := h.series[k]
-	if s == nil {
-		s = &histogramSeries{values: slices.Clone(values), counts: make([]uint64, len(h.buckets)+1)}
-		h.series[k] = s
-	}
-	s.counts[i]++
-	s.sum += v
-	s.n++
-	h.mu.Unlock()
+	h.update(values, func() histogram { return histogram{counts: make([]uint64, len(h.buckets)+1)} }, func(s *histogram) {
+		s.counts[i]++
+		s.sum += v
+		s.n++
+	})
 }
 
 func (h *histogramVec) family() *family {
 	f := &family{name: h.name, help: h.help, typ: typeHistogram}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, k := range slices.Sorted(maps.Keys(h.series)) {
-		s := h.series[k]
+	h.each(func(values []string, s *histogram) {
 		var cum uint64
 		for i, c := range s.counts {
 			cum += c
@@ -256,12 +259,12 @@ func (h *histogramVec) family() *family {
 			}
 			// le comes after the series' labels, as Prometheus's
 			// clients write it.
-			ls := append(pairs(h.labels, s.values), label{"le", string(appendFloat(nil, le))})
+			ls := append(pairs(h.labels, values), label{"le", string(appendFloat(nil, le))})
 			f.samples = append(f.samples, sample{suffix: "_bucket", labels: ls, value: float64(cum)})
 		}
 		f.samples = append(f.samples,
-			sample{suffix: "_sum", labels: pairs(h.labels, s.values), value: s.sum},
-			sample{suffix: "_count", labels: pairs(h.labels, s.values), value: float64(s.n)})
-	}
+			sample{suffix: "_sum", labels: pairs(h.labels, values), value: s.sum},
+			sample{suffix: "_count", labels: pairs(h.labels, values), value: float64(s.n)})
+	})
 	return f
 }
