@@ -137,9 +137,9 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 	// minutes is retried, and the last answer's skew, when it measured
 	// one, is kept for the client's next call.
 	skew := time.Duration(c.skew.Load())
-	var m *measurement
+	var m measurement
 	done := func(err error) error {
-		if m != nil && m.ok {
+		if m.ok {
 			c.skew.Store(int64(m.skew))
 		}
 		if err != nil {
@@ -154,7 +154,6 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 		if release != nil {
 			_ = release(err)
 		}
-		ok := m != nil && m.ok
 		if err == nil {
 			if out != nil && len(bytes.TrimSpace(answer)) > 0 {
 				if err := json.Unmarshal(answer, out); err != nil {
@@ -163,7 +162,7 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 			}
 			return done(nil)
 		}
-		if ok && isClockSkewError(err) && (skew-m.skew).Abs() > skewThreshold {
+		if m.ok && isClockSkewError(err) && (skew-m.skew).Abs() > skewThreshold {
 			err = &clockSkewError{err}
 		}
 		if ctx.Err() != nil || !c.retryer.IsErrorRetryable(err) {
@@ -187,10 +186,7 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 			return done(ctx.Err())
 		case <-t.C:
 		}
-		skew = 0
-		if ok {
-			skew = m.skew
-		}
+		skew = m.skew // 0 when the answer measured none
 	}
 }
 
@@ -224,7 +220,8 @@ func (e *clockSkewError) Error() string        { return "probable clock skew: " 
 func (e *clockSkewError) Unwrap() error        { return e.err }
 func (e *clockSkewError) RetryableError() bool { return true }
 
-// measurement is the skew an answer's Date measured.
+// measurement is the skew an answer's Date measured; the zero value is
+// none.
 type measurement struct {
 	skew time.Duration
 	ok   bool
@@ -233,27 +230,27 @@ type measurement struct {
 // measure reads the service's clock from an answer received at
 // responseAt for a request sent at requestAt, as the SDK does: not from
 // a cached answer (Age) or a round trip over 15 minutes.
-func measure(h http.Header, requestAt, responseAt time.Time) *measurement {
+func measure(h http.Header, requestAt, responseAt time.Time) measurement {
 	served, err := http.ParseTime(h.Get("Date"))
 	if err != nil || h.Get("Age") != "" || responseAt.Sub(requestAt) > maxTrustedRequestDuration {
-		return &measurement{}
+		return measurement{}
 	}
-	return &measurement{skew: served.Sub(responseAt), ok: true}
+	return measurement{skew: served.Sub(responseAt), ok: true}
 }
 
 // send makes one attempt signed at this clock's time plus skew, and
 // returns the answer's body and the skew its Date measured.
-func (c *Client) send(ctx context.Context, method, url string, header map[string]string, body []byte, skew time.Duration) ([]byte, *measurement, error) {
+func (c *Client) send(ctx context.Context, method, url string, header map[string]string, body []byte, skew time.Duration) ([]byte, measurement, error) {
 	if c.cfg.Credentials == nil {
-		return nil, nil, errors.New("no AWS credentials in the configuration")
+		return nil, measurement{}, errors.New("no AWS credentials in the configuration")
 	}
 	creds, err := c.cfg.Credentials.Retrieve(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("get the AWS credentials: %w", err)
+		return nil, measurement{}, fmt.Errorf("get the AWS credentials: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return nil, nil, err
+		return nil, measurement{}, err
 	}
 	for k, v := range header {
 		req.Header.Set(k, v)
@@ -261,14 +258,14 @@ func (c *Client) send(ctx context.Context, method, url string, header map[string
 	req.Header.Set("User-Agent", "rotor")
 	sum := sha256.Sum256(body)
 	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.cfg.Region, time.Now().Add(skew).UTC()); err != nil {
-		return nil, nil, fmt.Errorf("sign the request: %w", err)
+		return nil, measurement{}, fmt.Errorf("sign the request: %w", err)
 	}
 	requestAt := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
 		// The retryer recognises connection errors inside this wrapper,
 		// as it does the SDK's.
-		return nil, nil, &smithyhttp.RequestSendError{Err: err}
+		return nil, measurement{}, &smithyhttp.RequestSendError{Err: err}
 	}
 	defer resp.Body.Close()
 	m := measure(resp.Header, requestAt, time.Now())
