@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -139,8 +140,9 @@ func processFamilies() []*family {
 	return fams
 }
 
-// bootTime is the btime line of /proc/stat: when the system booted.
-func bootTime() (float64, bool) {
+// bootTime is the btime line of /proc/stat: when the system booted, read
+// once.
+var bootTime = sync.OnceValues(func() (float64, bool) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return 0, false
@@ -152,7 +154,7 @@ func bootTime() (float64, bool) {
 		}
 	}
 	return 0, false
-}
+})
 
 // softLimit is the soft limit of the /proc/self/limits line named; an
 // unlimited one is the largest uint64, as Prometheus's client reports it.
