@@ -1,10 +1,11 @@
 // Package awsapi makes single AWS API calls for the few actions rotor
 // needs of a service whose SDK client costs more than the call: the
 // generated clients of the AWS SDK for Go v2 build their whole service's
-// schemas when the process starts (SSM's alone takes several milliseconds
-// in every rotor command), for one action each here.
+// schemas and endpoint tables when the process starts (SSM's alone takes
+// several milliseconds in every rotor command), for one action each here.
+// It speaks the AWS JSON 1.1, REST JSON and Query protocols.
 //
-// Everything but the request's JSON comes from the SDK: credentials,
+// Everything but the request's encoding comes from the SDK: credentials,
 // retryer and HTTP client from the aws.Config, the SigV4 signature from
 // the SDK's signer, configured endpoints from the SDK's configuration
 // sources, and errors have the SDK's shape (a smithy.OperationError
@@ -19,16 +20,19 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/restjson"
+	awsxml "github.com/aws/aws-sdk-go-v2/aws/protocol/xml"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -47,6 +51,11 @@ type Service struct {
 	// Endpoint is the service's regional endpoint; false in a region
 	// whose partition it does not know.
 	Endpoint func(region string, fips, dualStack bool) (string, bool)
+	// SigningRegion, when set, is the region requests to the endpoint
+	// Endpoint resolves are signed for: a global service's (IAM signs for
+	// us-east-1 from every region of its partition). Unset, and for an
+	// endpoint the configuration sets, it is the configured region.
+	SigningRegion func(region string) string
 }
 
 // Client calls one service.
@@ -105,7 +114,7 @@ func (c *Client) WithEndpoint(endpoint string) *Client {
 // X-Amz-Target targetPrefix.operation, in as the JSON document, the
 // answer decoded into out.
 func (c *Client) JSON(ctx context.Context, targetPrefix, operation string, in, out any) error {
-	return c.call(ctx, operation, http.MethodPost, "/", map[string]string{
+	return c.jsonCall(ctx, operation, http.MethodPost, "/", map[string]string{
 		"Content-Type": "application/x-amz-json-1.1",
 		"X-Amz-Target": targetPrefix + "." + operation,
 	}, in, out)
@@ -114,22 +123,112 @@ func (c *Client) JSON(ctx context.Context, targetPrefix, operation string, in, o
 // REST calls an action of the REST JSON protocol: method path with in as
 // the JSON body, the answer decoded into out.
 func (c *Client) REST(ctx context.Context, operation, method, path string, in, out any) error {
-	return c.call(ctx, operation, method, path, map[string]string{"Content-Type": "application/json"}, in, out)
+	return c.jsonCall(ctx, operation, method, path, map[string]string{"Content-Type": "application/json"}, in, out)
 }
 
-func (c *Client) call(ctx context.Context, operation, method, path string, header map[string]string, in, out any) error {
-	opErr := func(err error) error {
-		return &smithy.OperationError{ServiceID: c.svc.ID, OperationName: operation, Err: err}
-	}
+func (c *Client) jsonCall(ctx context.Context, operation, method, path string, header map[string]string, in, out any) error {
 	body, err := json.Marshal(in)
 	if err != nil {
-		return opErr(&smithy.SerializationError{Err: err})
+		return c.opError(operation, &smithy.SerializationError{Err: err})
 	}
-	endpoint, err := c.Endpoint(ctx)
+	return c.call(ctx, operation, request{method: method, path: path, header: header, body: body}, jsonProtocol, out)
+}
+
+// Query calls an action of the AWS Query protocol (IAM's, SNS's): POST /
+// with Action, Version and params as a form, the answer's
+// <operation>Result element decoded into out with encoding/xml.
+func (c *Client) Query(ctx context.Context, operation, version string, params url.Values, out any) error {
+	form := url.Values{"Action": {operation}, "Version": {version}}
+	for k, v := range params {
+		form[k] = v
+	}
+	r := request{method: http.MethodPost, path: "/", body: []byte(form.Encode()),
+		header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}}
+	return c.call(ctx, operation, r, queryProtocol, out)
+}
+
+// request is what one attempt sends.
+type request struct {
+	method, path string
+	header       map[string]string
+	body         []byte
+}
+
+// protocol reads a protocol's answers: decode puts a success's body into
+// out; apiError reads a refusal's code, message and request id.
+type protocol struct {
+	decode   func(operation string, answer []byte, out any) error
+	apiError func(answer []byte, h http.Header) (code, message, requestID string)
+}
+
+var jsonProtocol = protocol{
+	decode: func(operation string, answer []byte, out any) error {
+		if len(bytes.TrimSpace(answer)) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(answer, out); err != nil {
+			return fmt.Errorf("the answer is not %s's JSON", operation)
+		}
+		return nil
+	},
+	apiError: func(answer []byte, h http.Header) (string, string, string) {
+		code, msg, _ := restjson.GetErrorInfo(json.NewDecoder(bytes.NewReader(answer)))
+		if t := h.Get("X-Amzn-ErrorType"); t != "" {
+			code = restjson.SanitizeErrorCode(t)
+		}
+		return code, msg, h.Get("X-Amzn-RequestId")
+	},
+}
+
+var queryProtocol = protocol{
+	decode: func(operation string, answer []byte, out any) error {
+		// <OperationResponse><OperationResult>…</OperationResult>
+		// <ResponseMetadata>…</ResponseMetadata></OperationResponse>
+		d := xml.NewDecoder(bytes.NewReader(answer))
+		depth := 0
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				if err == io.EOF && depth == 0 {
+					return nil // an action whose answer has no result
+				}
+				return fmt.Errorf("the answer is not %s's XML", operation)
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				if depth == 1 && t.Name.Local == operation+"Result" {
+					if err := d.DecodeElement(out, &t); err != nil {
+						return fmt.Errorf("the answer is not %s's XML", operation)
+					}
+					return nil
+				}
+				depth++
+			case xml.EndElement:
+				depth--
+			}
+		}
+	},
+	apiError: func(answer []byte, h http.Header) (string, string, string) {
+		// <ErrorResponse><Error><Code/><Message/></Error><RequestId/></ErrorResponse>
+		e, _ := awsxml.GetErrorResponseComponents(bytes.NewReader(answer), false)
+		id := e.RequestID
+		if id == "" {
+			id = h.Get("X-Amzn-RequestId")
+		}
+		return e.Code, e.Message, id
+	},
+}
+
+func (c *Client) opError(operation string, err error) error {
+	return &smithy.OperationError{ServiceID: c.svc.ID, OperationName: operation, Err: err}
+}
+
+func (c *Client) call(ctx context.Context, operation string, r request, p protocol, out any) error {
+	endpoint, signingRegion, err := c.resolve(ctx)
 	if err != nil {
-		return opErr(err)
+		return c.opError(operation, err)
 	}
-	url := strings.TrimSuffix(endpoint, "/") + path
+	target := strings.TrimSuffix(endpoint, "/") + r.path
 	// Clock skew is corrected as the SDK does (the Clock Skew Correction
 	// SEP): the first attempt is signed on this clock plus the client's
 	// skew, each retry on the skew the previous answer measured (none
@@ -143,21 +242,21 @@ func (c *Client) call(ctx context.Context, operation, method, path string, heade
 			c.skew.Store(int64(m.skew))
 		}
 		if err != nil {
-			return opErr(err)
+			return c.opError(operation, err)
 		}
 		return nil
 	}
 	var release func(error) error
 	for attempt := 1; ; attempt++ {
 		var answer []byte
-		answer, m, err = c.send(ctx, method, url, header, body, skew)
+		answer, m, err = c.send(ctx, r, target, signingRegion, p, skew)
 		if release != nil {
 			_ = release(err)
 		}
 		if err == nil {
-			if out != nil && len(bytes.TrimSpace(answer)) > 0 {
-				if err := json.Unmarshal(answer, out); err != nil {
-					return done(&smithy.DeserializationError{Err: fmt.Errorf("the answer is not %s's JSON", operation)})
+			if out != nil {
+				if err := p.decode(operation, answer, out); err != nil {
+					return done(&smithy.DeserializationError{Err: err})
 				}
 			}
 			return done(nil)
@@ -238,9 +337,10 @@ func measure(h http.Header, requestAt, responseAt time.Time) measurement {
 	return measurement{skew: served.Sub(responseAt), ok: true}
 }
 
-// send makes one attempt signed at this clock's time plus skew, and
-// returns the answer's body and the skew its Date measured.
-func (c *Client) send(ctx context.Context, method, url string, header map[string]string, body []byte, skew time.Duration) ([]byte, measurement, error) {
+// send makes one attempt of r, signed for signingRegion at this clock's
+// time plus skew, and returns the answer's body and the skew its Date
+// measured.
+func (c *Client) send(ctx context.Context, r request, target, signingRegion string, p protocol, skew time.Duration) ([]byte, measurement, error) {
 	if c.cfg.Credentials == nil {
 		return nil, measurement{}, errors.New("no AWS credentials in the configuration")
 	}
@@ -248,16 +348,16 @@ func (c *Client) send(ctx context.Context, method, url string, header map[string
 	if err != nil {
 		return nil, measurement{}, fmt.Errorf("get the AWS credentials: %w", err)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, r.method, target, bytes.NewReader(r.body))
 	if err != nil {
 		return nil, measurement{}, err
 	}
-	for k, v := range header {
+	for k, v := range r.header {
 		req.Header.Set(k, v)
 	}
 	req.Header.Set("User-Agent", "rotor")
-	sum := sha256.Sum256(body)
-	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, c.cfg.Region, time.Now().Add(skew).UTC()); err != nil {
+	sum := sha256.Sum256(r.body)
+	if err := c.signer.SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), c.svc.SigningName, signingRegion, time.Now().Add(skew).UTC()); err != nil {
 		return nil, measurement{}, fmt.Errorf("sign the request: %w", err)
 	}
 	requestAt := time.Now()
@@ -276,10 +376,7 @@ func (c *Client) send(ctx context.Context, method, url string, header map[string
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return answer, m, nil
 	}
-	code, msg, _ := restjson.GetErrorInfo(json.NewDecoder(bytes.NewReader(answer)))
-	if h := resp.Header.Get("X-Amzn-ErrorType"); h != "" {
-		code = restjson.SanitizeErrorCode(h)
-	}
+	code, msg, requestID := p.apiError(answer, resp.Header)
 	if code == "" {
 		code = "UnknownError"
 	}
@@ -292,7 +389,7 @@ func (c *Client) send(ctx context.Context, method, url string, header map[string
 			Response: &smithyhttp.Response{Response: resp},
 			Err:      &smithy.GenericAPIError{Code: code, Message: msg, Fault: fault},
 		},
-		RequestID: resp.Header.Get("X-Amzn-RequestId"),
+		RequestID: requestID,
 	}
 }
 
@@ -319,8 +416,15 @@ type (
 // AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, else the region's, FIPS and dual
 // stack as configured.
 func (c *Client) Endpoint(ctx context.Context) (string, error) {
+	ep, _, err := c.resolve(ctx)
+	return ep, err
+}
+
+// resolve returns the endpoint, as Endpoint does, and the region requests
+// to it are signed for.
+func (c *Client) resolve(ctx context.Context) (endpoint, signingRegion string, err error) {
 	if c.base != "" {
-		return c.base, nil
+		return c.base, c.cfg.Region, nil
 	}
 	cfg := c.cfg
 	ignore := false
@@ -336,16 +440,16 @@ func (c *Client) Endpoint(ctx context.Context) (string, error) {
 		for _, s := range cfg.ConfigSources {
 			if src, ok := s.(serviceEndpointSource); ok {
 				if v, found, err := src.GetServiceBaseEndpoint(ctx, c.svc.ID); err == nil && found && v != "" {
-					return v, nil
+					return v, cfg.Region, nil
 				}
 			}
 		}
 		if cfg.BaseEndpoint != nil && *cfg.BaseEndpoint != "" {
-			return *cfg.BaseEndpoint, nil
+			return *cfg.BaseEndpoint, cfg.Region, nil
 		}
 	}
 	if cfg.Region == "" {
-		return "", errors.New("no AWS region: set AWS_REGION, or a region in the AWS profile")
+		return "", "", errors.New("no AWS region: set AWS_REGION, or a region in the AWS profile")
 	}
 	var fips, dual, fipsFound, dualFound bool
 	for _, s := range cfg.ConfigSources {
@@ -362,9 +466,13 @@ func (c *Client) Endpoint(ctx context.Context) (string, error) {
 	}
 	ep, ok := c.svc.Endpoint(cfg.Region, fips, dual)
 	if !ok {
-		return "", fmt.Errorf("no %s endpoint known for the region %s: set AWS_ENDPOINT_URL_%s", c.svc.ID, cfg.Region, strings.ToUpper(strings.ReplaceAll(c.svc.ID, " ", "_")))
+		return "", "", fmt.Errorf("no %s endpoint known for the region %s: set AWS_ENDPOINT_URL_%s", c.svc.ID, cfg.Region, strings.ToUpper(strings.ReplaceAll(c.svc.ID, " ", "_")))
 	}
-	return ep, nil
+	signingRegion = cfg.Region
+	if c.svc.SigningRegion != nil {
+		signingRegion = c.svc.SigningRegion(cfg.Region)
+	}
+	return ep, signingRegion, nil
 }
 
 // Regional returns a Service.Endpoint from the four host name forms of a

@@ -5,11 +5,10 @@ import (
 	"log/slog"
 	"sync"
 
-	snssdk "github.com/aws/aws-sdk-go-v2/service/sns"
-
 	"github.com/rotorhq/rotor/internal/engine"
 	"github.com/rotorhq/rotor/internal/notify"
 	"github.com/rotorhq/rotor/internal/notify/ses"
+	"github.com/rotorhq/rotor/internal/notify/sns"
 )
 
 // notifier turns the engine's notices into notifications on the channels
@@ -33,7 +32,7 @@ func notifier(env []string, log *slog.Logger) func(context.Context, engine.Notic
 			if clients == nil {
 				clients = &notify.Deps{}
 				if cfg, err := aws.config(); err == nil {
-					clients.SNS, clients.SES = snssdk.NewFromConfig(cfg), ses.NewClient(cfg)
+					clients.SNS, clients.SES = sns.NewClient(cfg), ses.NewClient(cfg)
 				} else {
 					log.Warn("notifications through SNS or SES are off", "error", err)
 				}

@@ -15,11 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/rotorhq/rotor/internal/notify/internal/awstest"
 	"github.com/rotorhq/rotor/internal/notify/ses"
 	"github.com/rotorhq/rotor/internal/notify/slack/slacktest"
+	"github.com/rotorhq/rotor/internal/notify/sns"
 	"github.com/rotorhq/rotor/internal/notify/webhook"
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
@@ -83,7 +83,7 @@ func newEnv(t *testing.T) *testEnv {
 	e.ses = awstest.NewSES(nil, false, "example.com")
 	t.Cleanup(e.ses.Close)
 	var log = slogTo(e)
-	e.deps = Deps{Logger: log, SNS: e.sns.Client(awstest.Credentials()), SES: ses.NewClient(e.ses.Config(awstest.Credentials()))}
+	e.deps = Deps{Logger: log, SNS: sns.NewClient(e.sns.Config(awstest.Credentials())), SES: ses.NewClient(e.ses.Config(awstest.Credentials()))}
 	return e
 }
 
@@ -241,7 +241,7 @@ func TestFailingChannelsAreCountedNotReturned(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := "http://" + l.Addr().String()
 	l.Close()
-	e.deps.SNS = awssns.New(awssns.Options{Region: awstest.Region, BaseEndpoint: aws.String(closed),
+	e.deps.SNS = sns.NewClient(aws.Config{Region: awstest.Region, BaseEndpoint: aws.String(closed),
 		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return awstest.Credentials(), nil }), RetryMaxAttempts: 1})
 
 	o := e.allOptions()

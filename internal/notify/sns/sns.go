@@ -1,5 +1,5 @@
-// Package sns publishes notifications to an Amazon SNS topic with the AWS
-// SDK v2 (Publish: TopicArn, Subject, Message). Subscribers of the topic
+// Package sns publishes notifications to an Amazon SNS topic (Publish:
+// TopicArn, Subject, Message, over SNS's Query protocol). Subscribers of the topic
 // (typically administrators' e-mail) receive them. Subjects are made to fit
 // SNS's rules (one line, no control characters, under 100 characters).
 package sns
@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -15,8 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/smithy-go"
+
+	"github.com/rotorhq/rotor/internal/awsapi"
 )
 
 // Limits of Publish.
@@ -25,12 +27,57 @@ const (
 	MaxMessage = 256 * 1024 // bytes
 )
 
-// API is the part of the SNS client a Publisher uses.
+// API is SNS's Publish, the call a Publisher makes.
 type API interface {
-	Publish(ctx context.Context, in *awssns.PublishInput, optFns ...func(*awssns.Options)) (*awssns.PublishOutput, error)
+	Publish(ctx context.Context, in *PublishInput) (*PublishOutput, error)
 }
 
-var _ API = (*awssns.Client)(nil)
+// PublishInput is Publish's request to a topic; an empty Subject is left
+// out.
+type PublishInput struct{ TopicArn, Subject, Message string }
+
+// PublishOutput is Publish's answer.
+type PublishOutput struct {
+	MessageId string `xml:"MessageId"`
+}
+
+// Client is API over SNS's Query protocol endpoint. The SDK's SNS client
+// is not linked (see internal/awsapi).
+type Client struct{ api *awsapi.Client }
+
+var _ API = (*Client)(nil)
+
+// service is SNS's API.
+var service = awsapi.Service{ID: "SNS", SigningName: "sns", Endpoint: endpoint}
+
+var regional = awsapi.Regional("sns.{region}", "sns-fips.{region}", "sns.{region}", "sns-fips.{region}")
+
+// endpoint is SNS's regional endpoint; in GovCloud its plain endpoint is
+// already FIPS's.
+func endpoint(region string, fips, dualStack bool) (string, bool) {
+	if strings.HasPrefix(region, "us-gov-") && !dualStack {
+		fips = false
+	}
+	return regional(region, fips, dualStack)
+}
+
+// NewClient returns a Client calling SNS with cfg's credentials, retry
+// settings, HTTP client, region and endpoint settings
+// (AWS_ENDPOINT_URL_SNS included).
+func NewClient(cfg aws.Config) *Client { return &Client{awsapi.New(cfg, service)} }
+
+// Publish publishes one message.
+func (c *Client) Publish(ctx context.Context, in *PublishInput) (*PublishOutput, error) {
+	params := url.Values{"TopicArn": {in.TopicArn}, "Message": {in.Message}}
+	if in.Subject != "" {
+		params.Set("Subject", in.Subject)
+	}
+	var out PublishOutput
+	if err := c.api.Query(ctx, "Publish", "2010-03-31", params, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
 
 var topicARN = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
@@ -71,18 +118,14 @@ func (p *Publisher) Publish(ctx context.Context, subject, message string) (strin
 	if len(message) > MaxMessage {
 		return "", fmt.Errorf("sns: message of %d bytes is over the %d-byte limit", len(message), MaxMessage)
 	}
-	in := &awssns.PublishInput{TopicArn: aws.String(p.topic), Message: aws.String(message)}
-	if s := Subject(subject); s != "" {
-		in.Subject = aws.String(s)
-	}
-	out, err := p.api.Publish(ctx, in)
+	out, err := p.api.Publish(ctx, &PublishInput{TopicArn: p.topic, Subject: Subject(subject), Message: message})
 	if err != nil {
 		return "", fmt.Errorf("publish to SNS topic %s: %w%s", p.topic, err, hint(err))
 	}
-	if out == nil || aws.ToString(out.MessageId) == "" {
+	if out == nil || out.MessageId == "" {
 		return "", fmt.Errorf("publish to SNS topic %s: the answer has no MessageId", p.topic)
 	}
-	return aws.ToString(out.MessageId), nil
+	return out.MessageId, nil
 }
 
 func hint(err error) string {

@@ -2,9 +2,15 @@ package sns_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/internal/notify/internal/awstest"
 	"github.com/rotorhq/rotor/internal/notify/sns"
@@ -14,7 +20,7 @@ func TestPublish(t *testing.T) {
 	topic := awstest.TopicARN("rotor-admins")
 	srv := awstest.NewSNS(nil, topic)
 	defer srv.Close()
-	p, err := sns.New(srv.Client(awstest.Credentials()), topic)
+	p, err := sns.New(sns.NewClient(srv.Config(awstest.Credentials())), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,18 +43,18 @@ func TestPublishErrors(t *testing.T) {
 	srv := awstest.NewSNS(nil, topic)
 	defer srv.Close()
 
-	missing, _ := sns.New(srv.Client(awstest.Credentials()), awstest.TopicARN("gone"))
+	missing, _ := sns.New(sns.NewClient(srv.Config(awstest.Credentials())), awstest.TopicARN("gone"))
 	if _, err := missing.Publish(context.Background(), "s", "m"); err == nil || !strings.Contains(err.Error(), "check notify-sns-topic") {
 		t.Errorf("unknown topic: %v", err)
 	}
 	bad := awstest.Credentials()
 	bad.SecretAccessKey = "bad"
-	p, _ := sns.New(srv.Client(bad), topic)
+	p, _ := sns.New(sns.NewClient(srv.Config(bad)), topic)
 	if _, err := p.Publish(context.Background(), "s", "m"); err == nil || !strings.Contains(err.Error(), "SignatureDoesNotMatch") {
 		t.Errorf("bad signature: %v", err)
 	}
 	srv.FailNext(500)
-	p, _ = sns.New(srv.Client(awstest.Credentials()), topic)
+	p, _ = sns.New(sns.NewClient(srv.Config(awstest.Credentials())), topic)
 	if _, err := p.Publish(context.Background(), "s", "m"); err == nil {
 		t.Error("a 500 from SNS was not an error")
 	}
@@ -64,7 +70,7 @@ func TestNew(t *testing.T) {
 	srv := awstest.NewSNS(nil)
 	defer srv.Close()
 	for _, arn := range []string{"", "topic", "arn:aws:sqs:us-east-1:123456789012:q", awstest.TopicARN("x.fifo")} {
-		if _, err := sns.New(srv.Client(awstest.Credentials()), arn); err == nil {
+		if _, err := sns.New(sns.NewClient(srv.Config(awstest.Credentials())), arn); err == nil {
 			t.Errorf("New accepted %q", arn)
 		}
 	}
@@ -86,5 +92,76 @@ func TestSubject(t *testing.T) {
 	}
 	if got := sns.Subject(strings.Repeat("ü", 300)); utf8.RuneCountInString(got) != sns.MaxSubject {
 		t.Errorf("long subject cut to %d characters", utf8.RuneCountInString(got))
+	}
+}
+
+// The Client's answers and errors are those the SDK's SNS client reads
+// from the same endpoint: the same message ids, and errors with the same
+// code, status, request id and operation.
+func TestClientIsTheSDKs(t *testing.T) {
+	topic := awstest.TopicARN("rotor-admins")
+	srv := awstest.NewSNS(nil, topic)
+	defer srv.Close()
+	ctx := context.Background()
+	bad := awstest.Credentials()
+	bad.SecretAccessKey = "bad"
+
+	out, err := sns.NewClient(srv.Config(awstest.Credentials())).Publish(ctx, &sns.PublishInput{TopicArn: topic, Message: "m"})
+	if err != nil || out.MessageId == "" {
+		t.Fatalf("Publish: %+v, %v", out, err)
+	}
+	sdkOut, err := srv.Client(awstest.Credentials()).Publish(ctx, &awssns.PublishInput{TopicArn: aws.String(topic), Message: aws.String("m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Published(); len(got) != 2 || got[0].MessageID != out.MessageId || got[1].MessageID != *sdkOut.MessageId ||
+		got[0].Subject != "" || got[1].Subject != "" {
+		t.Fatalf("published %+v", got)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		creds  aws.Credentials
+		topic  string
+		status int // scripted failure
+		code   string
+	}{
+		{"unknown topic", awstest.Credentials(), awstest.TopicARN("gone"), 0, "NotFound"},
+		{"bad signature", bad, topic, 0, "SignatureDoesNotMatch"},
+		{"server error", awstest.Credentials(), topic, 500, "InternalError"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.status != 0 {
+				srv.FailNext(tc.status)
+			}
+			_, err := sns.NewClient(srv.Config(tc.creds)).Publish(ctx, &sns.PublishInput{TopicArn: tc.topic, Message: "m"})
+			if tc.status != 0 {
+				srv.FailNext(tc.status)
+			}
+			_, sdkErr := srv.Client(tc.creds).Publish(ctx, &awssns.PublishInput{TopicArn: aws.String(tc.topic), Message: aws.String("m")})
+			type shape struct {
+				code, service, operation, requestID string
+				status                              int
+			}
+			read := func(e error) (s shape) {
+				var api smithy.APIError
+				var resp *awshttp.ResponseError
+				var op *smithy.OperationError
+				if errors.As(e, &api) {
+					s.code = api.ErrorCode()
+				}
+				if errors.As(e, &resp) {
+					s.status, s.requestID = resp.HTTPStatusCode(), resp.ServiceRequestID()
+				}
+				if errors.As(e, &op) {
+					s.service, s.operation = op.Service(), op.Operation()
+				}
+				return s
+			}
+			got, want := read(err), read(sdkErr)
+			if got != want || got.code != tc.code || got.requestID == "" {
+				t.Errorf("rotor's error %+v (%v); the SDK's %+v (%v); want code %s", got, err, want, sdkErr, tc.code)
+			}
+		})
 	}
 }
