@@ -8,10 +8,10 @@ import (
 
 // Packages whose initialisation costs every rotor process milliseconds at
 // start for little use, kept out of the binary on purpose. The SDK's
-// clients of SSM, ECR, SES v2 and SNS build their whole API's schemas and
-// endpoint tables when the process starts, for one call each
-// (GetParameter, GetAuthorizationToken, SendEmail, Publish), which
-// internal/awsapi makes instead. client-go's clientset
+// clients of SSM, ECR, SES v2, SNS and IAM build their whole API's schemas
+// and endpoint tables when the process starts, for a call or a few each
+// (GetParameter, GetAuthorizationToken, SendEmail, Publish, and the iamkey
+// kind's five access-key actions), which internal/awsapi makes instead. client-go's clientset
 // links a scheme that registers every Kubernetes API group at init, and
 // its leaderelection imports the typed clients: internal/kubeclient and
 // internal/election do what rotor needs of them. The Prometheus client
@@ -28,6 +28,7 @@ var notLinked = []string{
 	"github.com/aws/aws-sdk-go-v2/service/ecr",
 	"github.com/aws/aws-sdk-go-v2/service/sesv2",
 	"github.com/aws/aws-sdk-go-v2/service/sns",
+	"github.com/aws/aws-sdk-go-v2/service/iam",
 }
 
 // TestStartStaysLight fails when a change links one of notLinked into

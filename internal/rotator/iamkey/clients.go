@@ -1,28 +1,16 @@
 package iamkey
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/internal/rotator"
 )
-
-// iamAPI is the part of IAM the kind uses.
-type iamAPI interface {
-	iam.ListAccessKeysAPIClient
-	CreateAccessKey(context.Context, *iam.CreateAccessKeyInput, ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error)
-	UpdateAccessKey(context.Context, *iam.UpdateAccessKeyInput, ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error)
-	DeleteAccessKey(context.Context, *iam.DeleteAccessKeyInput, ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error)
-	GetAccessKeyLastUsed(context.Context, *iam.GetAccessKeyLastUsedInput, ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
-}
 
 // caller is who calls IAM: the credentials and how to describe them in an
 // error.
@@ -56,18 +44,6 @@ func (r *Rotator) callerFor(v keyValue, label string) (caller, error) {
 	return caller{creds: staticCreds(v), self: true, keyID: v.keyID}, nil
 }
 
-func (r *Rotator) iamClient(creds aws.CredentialsProvider) *iam.Client {
-	return iam.NewFromConfig(r.deps.AWS, func(o *iam.Options) {
-		o.Credentials = creds
-		if r.deps.IAMEndpoint != "" {
-			o.BaseEndpoint = aws.String(r.deps.IAMEndpoint)
-		}
-		if r.deps.HTTPClient != nil {
-			o.HTTPClient = r.deps.HTTPClient
-		}
-	})
-}
-
 func (r *Rotator) stsClient(creds aws.CredentialsProvider) *sts.Client {
 	return sts.NewFromConfig(r.deps.AWS, func(o *sts.Options) {
 		o.Credentials = creds
@@ -80,25 +56,6 @@ func (r *Rotator) stsClient(creds aws.CredentialsProvider) *sts.Client {
 	})
 }
 
-// listKeys returns all of the user's access keys.
-func listKeys(ctx context.Context, c iamAPI, user string) ([]types.AccessKeyMetadata, error) {
-	var keys []types.AccessKeyMetadata
-	p := iam.NewListAccessKeysPaginator(c, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, k := range page.AccessKeyMetadata {
-			if k.AccessKeyId == nil {
-				return nil, errors.New("IAM listed an access key without an id")
-			}
-			keys = append(keys, k)
-		}
-	}
-	return keys, nil
-}
-
 // errorCode returns the AWS error code of err, or "".
 func errorCode(err error) string {
 	var ae smithy.APIError
@@ -108,10 +65,7 @@ func errorCode(err error) string {
 	return ""
 }
 
-func isNoSuchEntity(err error) bool {
-	var nse *types.NoSuchEntityException
-	return errors.As(err, &nse) || errorCode(err) == "NoSuchEntity"
-}
+func isNoSuchEntity(err error) bool { return errorCode(err) == "NoSuchEntity" }
 
 // isRefusedKey reports an error AWS gives for credentials it does not
 // (yet) accept.

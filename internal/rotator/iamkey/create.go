@@ -2,14 +2,11 @@ package iamkey
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/rotorhq/rotor/internal/rotator"
 	"github.com/rotorhq/rotor/internal/secret"
@@ -48,7 +45,7 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 	}
 	c := r.iamClient(who.creds)
 
-	keys, err := listKeys(ctx, c, user)
+	keys, err := c.listAccessKeys(ctx, user)
 	if err != nil {
 		return secret.Value{}, explain("ListAccessKeys", user, who, err)
 	}
@@ -59,7 +56,7 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 	if prev.hasKey() && prev.keyID != curID {
 		prevID = prev.keyID
 	}
-	if curID != "" && !slices.ContainsFunc(keys, func(k types.AccessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == curID }) {
+	if curID != "" && !slices.ContainsFunc(keys, func(k accessKeyMetadata) bool { return aws.ToString(k.AccessKeyId) == curID }) {
 		log.WarnContext(ctx, "the access key in AWSCURRENT no longer exists in IAM; it was deleted outside rotor",
 			"secret", req.Name, "user", user, "access_key_id", curID)
 	}
@@ -78,29 +75,28 @@ func (r *Rotator) Create(ctx context.Context, req rotator.Request) (secret.Value
 		}
 	}
 
-	out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	key, err := c.createAccessKey(ctx, user)
 	if err != nil {
-		var limit *types.LimitExceededException
-		if errors.As(err, &limit) {
+		if errorCode(err) == "LimitExceeded" {
 			return secret.Value{}, limitError(user, kept, err)
 		}
 		return secret.Value{}, explain("CreateAccessKey", user, who, err)
 	}
-	if out.AccessKey == nil || !accessKeyIDRE().MatchString(aws.ToString(out.AccessKey.AccessKeyId)) || aws.ToString(out.AccessKey.SecretAccessKey) == "" {
+	if !accessKeyIDRE().MatchString(aws.ToString(key.AccessKeyId)) || aws.ToString(key.SecretAccessKey) == "" {
 		return secret.Value{}, fmt.Errorf("CreateAccessKey for IAM user %q answered without a usable key id and secret; the next attempt deletes whatever it made", user)
 	}
-	id := aws.ToString(out.AccessKey.AccessKeyId)
+	id := aws.ToString(key.AccessKeyId)
 	log.InfoContext(ctx, "created access key", "secret", req.Name, "user", user, "access_key_id", id)
-	return cur.withKey(id, aws.ToString(out.AccessKey.SecretAccessKey))
+	return cur.withKey(id, aws.ToString(key.SecretAccessKey))
 }
 
 // deleteKey deletes key id of user, refusing the key of AWSCURRENT. A key
 // that is already gone counts as deleted.
-func (r *Rotator) deleteKey(ctx context.Context, c iamAPI, user, id, curID string, who caller) error {
+func (r *Rotator) deleteKey(ctx context.Context, c *iamClient, user, id, curID string, who caller) error {
 	if id == "" || id == curID {
 		return fmt.Errorf("refusing to delete access key %q of IAM user %q: it is the key of AWSCURRENT (%w)", id, user, rotator.ErrPermanent)
 	}
-	_, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
+	err := c.deleteAccessKey(ctx, user, id)
 	if err != nil && !isNoSuchEntity(err) {
 		return explain("DeleteAccessKey", user, who, err)
 	}
@@ -110,20 +106,20 @@ func (r *Rotator) deleteKey(ctx context.Context, c iamAPI, user, id, curID strin
 // noteLastUse logs when the key about to be deleted was last used, so that
 // a consumer still on it can be traced. Best effort, with auth=role only
 // (the self-rotation policy does not grant iam:GetAccessKeyLastUsed).
-func (r *Rotator) noteLastUse(ctx context.Context, c iamAPI, log *slog.Logger, user, id string, who caller) {
+func (r *Rotator) noteLastUse(ctx context.Context, c *iamClient, log *slog.Logger, user, id string, who caller) {
 	if who.self {
 		return
 	}
-	out, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
-	if err != nil || out.AccessKeyLastUsed == nil || out.AccessKeyLastUsed.LastUsedDate == nil {
+	used, err := c.lastUsed(ctx, id)
+	if err != nil || used.LastUsedDate == nil {
 		return
 	}
 	log.InfoContext(ctx, "the access key about to be deleted was last used", "user", user, "access_key_id", id,
-		"last_used", aws.ToTime(out.AccessKeyLastUsed.LastUsedDate), "service", aws.ToString(out.AccessKeyLastUsed.ServiceName))
+		"last_used", *used.LastUsedDate, "service", aws.ToString(used.ServiceName))
 }
 
 // makeRoom deletes the key v to make room for the new one, logging why.
-func (r *Rotator) makeRoom(ctx context.Context, c iamAPI, log *slog.Logger, name, user, curID string, who caller, v victim) error {
+func (r *Rotator) makeRoom(ctx context.Context, c *iamClient, log *slog.Logger, name, user, curID string, who caller, v victim) error {
 	attrs := []any{"secret", name, "user", user, "access_key_id", v.id, "created", v.created}
 	switch v.why {
 	case whyOrphan:

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -46,12 +43,12 @@ func (r *Rotator) Revoke(ctx context.Context, req rotator.Request) error {
 		return err
 	}
 	c := r.iamClient(who.creds)
-	id := aws.String(old.keyID)
+	id := old.keyID
 	partial := func(deactivated bool, err error) error {
 		return &PartialError{User: user, KeyID: old.keyID, Deactivated: deactivated, Err: err}
 	}
 
-	_, err = c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user), AccessKeyId: id, Status: types.StatusTypeInactive})
+	err = c.deactivate(ctx, user, id)
 	switch {
 	case isNoSuchEntity(err):
 		log.InfoContext(ctx, "access key already deleted", "secret", req.Name, "user", user, "access_key_id", old.keyID)
@@ -63,7 +60,7 @@ func (r *Rotator) Revoke(ctx context.Context, req rotator.Request) error {
 	if r.revoke == RevokeDeactivate {
 		return nil
 	}
-	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: id})
+	err = c.deleteAccessKey(ctx, user, id)
 	switch {
 	case isNoSuchEntity(err):
 	case err != nil:
@@ -80,7 +77,7 @@ func (r *Rotator) Revoke(ctx context.Context, req rotator.Request) error {
 func (r *Rotator) revokeWithItself(ctx context.Context, log *slog.Logger, req rotator.Request, user string, old keyValue) error {
 	who := caller{creds: staticCreds(old), self: true, keyID: old.keyID}
 	stsc, c := r.stsClient(who.creds), r.iamClient(who.creds)
-	id := aws.String(old.keyID)
+	id := old.keyID
 	partial := func(err error) error { return &PartialError{User: user, KeyID: old.keyID, Err: err} }
 
 	_, err := r.untilAccepted(ctx, log, user, old.keyID, func() error {
@@ -96,14 +93,14 @@ func (r *Rotator) revokeWithItself(ctx context.Context, log *slog.Logger, req ro
 		return partial(fmt.Errorf("check access key %s of IAM user %q before revoking it: %w", old.keyID, user, err))
 	}
 	if r.revoke == RevokeDeactivate {
-		_, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(user), AccessKeyId: id, Status: types.StatusTypeInactive})
+		err := c.deactivate(ctx, user, id)
 		if err != nil && !isNoSuchEntity(err) {
 			return partial(explain("UpdateAccessKey", user, who, err))
 		}
 		log.InfoContext(ctx, "deactivated access key", "secret", req.Name, "user", user, "access_key_id", old.keyID)
 		return nil
 	}
-	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: id})
+	err = c.deleteAccessKey(ctx, user, id)
 	if err != nil && !isNoSuchEntity(err) {
 		return partial(explain("DeleteAccessKey", user, who, err))
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
 // maxKeys is IAM's limit of access keys per user.
@@ -44,7 +43,7 @@ type victim struct {
 // unreferenced keys created at or after the AWSCURRENT key (newest first),
 // the AWSPREVIOUS key, and only then older unreferenced keys (newest
 // first). It never picks curID.
-func victims(keys []types.AccessKeyMetadata, curID, prevID string) []victim {
+func victims(keys []accessKeyMetadata, curID, prevID string) []victim {
 	need := len(keys) - (maxKeys - 1)
 	if need <= 0 {
 		return nil

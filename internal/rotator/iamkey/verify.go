@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/rotorhq/rotor/internal/rotator"
@@ -43,7 +42,7 @@ func (r *Rotator) Test(ctx context.Context, req rotator.Request) error {
 	}
 	creds := staticCreds(pend)
 	stsc := r.stsClient(creds)
-	var iamc *iam.Client
+	var iamc *iamClient
 	if r.auth == AuthSelf {
 		iamc = r.iamClient(creds)
 	}
@@ -110,7 +109,7 @@ func (r *Rotator) untilAccepted(ctx context.Context, log *slog.Logger, user, key
 }
 
 // probe makes the authenticated calls that prove the key.
-func (r *Rotator) probe(ctx context.Context, stsc *sts.Client, iamc *iam.Client, user, keyID string) error {
+func (r *Rotator) probe(ctx context.Context, stsc *sts.Client, iamc *iamClient, user, keyID string) error {
 	out, err := stsc.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		if isRefusedKey(err) {
@@ -126,7 +125,7 @@ func (r *Rotator) probe(ctx context.Context, stsc *sts.Client, iamc *iam.Client,
 	if iamc == nil {
 		return nil
 	}
-	_, err = iamc.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	err = iamc.probe(ctx, user)
 	if err != nil && !isRefusedKey(err) {
 		return explain("ListAccessKeys", user, caller{self: true, keyID: keyID}, err)
 	}
