@@ -1,7 +1,14 @@
-// Package awsapitest holds an awsapi Service's endpoints to the SDK's.
+// Package awsapitest holds an awsapi Service's endpoints and errors to the
+// SDK's.
 package awsapitest
 
-import "testing"
+import (
+	"errors"
+	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
 
 // Regions are those CompareEndpoints checks: each partition rotor knows.
 var Regions = []string{"us-east-1", "eu-central-1", "ap-southeast-2", "cn-north-1", "cn-northwest-1",
@@ -26,4 +33,29 @@ func CompareEndpoints(t *testing.T, endpoint func(region string, fips, dual bool
 			}
 		}
 	}
+}
+
+// ErrorShape is what callers and the retryer read of an AWS error: its
+// code, the operation (service and action), and the HTTP answer's status
+// and request id. Tests compare rotor's errors with the SDK's by it.
+type ErrorShape struct {
+	Code, Service, Operation, RequestID string
+	Status                              int
+}
+
+// ShapeOf reads err's ErrorShape; what err lacks stays zero.
+func ShapeOf(err error) (s ErrorShape) {
+	var api smithy.APIError
+	var resp *awshttp.ResponseError
+	var op *smithy.OperationError
+	if errors.As(err, &api) {
+		s.Code = api.ErrorCode()
+	}
+	if errors.As(err, &resp) {
+		s.Status, s.RequestID = resp.HTTPStatusCode(), resp.ServiceRequestID()
+	}
+	if errors.As(err, &op) {
+		s.Service, s.Operation = op.Service(), op.Operation()
+	}
+	return s
 }

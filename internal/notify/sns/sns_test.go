@@ -2,16 +2,14 @@ package sns_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/smithy-go"
 
+	"github.com/rotorhq/rotor/internal/awsapi/awsapitest"
 	"github.com/rotorhq/rotor/internal/notify/internal/awstest"
 	"github.com/rotorhq/rotor/internal/notify/sns"
 )
@@ -139,27 +137,8 @@ func TestClientIsTheSDKs(t *testing.T) {
 				srv.FailNext(tc.status)
 			}
 			_, sdkErr := srv.Client(tc.creds).Publish(ctx, &awssns.PublishInput{TopicArn: aws.String(tc.topic), Message: aws.String("m")})
-			type shape struct {
-				code, service, operation, requestID string
-				status                              int
-			}
-			read := func(e error) (s shape) {
-				var api smithy.APIError
-				var resp *awshttp.ResponseError
-				var op *smithy.OperationError
-				if errors.As(e, &api) {
-					s.code = api.ErrorCode()
-				}
-				if errors.As(e, &resp) {
-					s.status, s.requestID = resp.HTTPStatusCode(), resp.ServiceRequestID()
-				}
-				if errors.As(e, &op) {
-					s.service, s.operation = op.Service(), op.Operation()
-				}
-				return s
-			}
-			got, want := read(err), read(sdkErr)
-			if got != want || got.code != tc.code || got.requestID == "" {
+			got, want := awsapitest.ShapeOf(err), awsapitest.ShapeOf(sdkErr)
+			if got != want || got.Code != tc.code || got.RequestID == "" {
 				t.Errorf("rotor's error %+v (%v); the SDK's %+v (%v); want code %s", got, err, want, sdkErr, tc.code)
 			}
 		})

@@ -64,15 +64,7 @@ func (s *SES) Client(creds aws.Credentials) *sesv2.Client {
 }
 
 // Config returns an AWS configuration for this endpoint, retries off.
-func (s *SES) Config(creds aws.Credentials) aws.Config {
-	return aws.Config{
-		Region:           Region,
-		BaseEndpoint:     aws.String(s.URL),
-		Credentials:      aws.NewCredentialsCache(staticCreds(creds)),
-		RetryMaxAttempts: 1,
-		HTTPClient:       s.Server.Client(),
-	}
-}
+func (s *SES) Config(creds aws.Credentials) aws.Config { return config(s.Server, creds) }
 
 // FailNext makes the next requests answer these statuses.
 func (s *SES) FailNext(statuses ...int) {

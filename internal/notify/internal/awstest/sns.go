@@ -64,15 +64,7 @@ func (s *SNS) Client(creds aws.Credentials) *sns.Client {
 }
 
 // Config returns an AWS configuration for this endpoint, retries off.
-func (s *SNS) Config(creds aws.Credentials) aws.Config {
-	return aws.Config{
-		Region:           Region,
-		BaseEndpoint:     aws.String(s.URL),
-		Credentials:      aws.NewCredentialsCache(staticCreds(creds)),
-		RetryMaxAttempts: 1,
-		HTTPClient:       s.Server.Client(),
-	}
-}
+func (s *SNS) Config(creds aws.Credentials) aws.Config { return config(s.Server, creds) }
 
 // FailNext makes the next len(statuses) requests answer these statuses
 // with an InternalError.
