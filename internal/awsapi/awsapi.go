@@ -136,7 +136,8 @@ func (c *Client) jsonCall(ctx context.Context, operation, method, path string, h
 
 // Query calls an action of the AWS Query protocol (IAM's, SNS's): POST /
 // with Action, Version and params as a form, the answer's
-// <operation>Result element decoded into out with encoding/xml.
+// <operation>Result element decoded into out with encoding/xml; with a
+// non-nil out, an answer without that element is an error.
 func (c *Client) Query(ctx context.Context, operation, version string, params url.Values, out any) error {
 	form := url.Values{"Action": {operation}, "Version": {version}}
 	for k, v := range params {
@@ -188,10 +189,12 @@ var queryProtocol = protocol{
 		depth := 0
 		for {
 			tok, err := d.Token()
+			if err == io.EOF && depth == 0 {
+				// As the SDK: an answer without the result is not the
+				// service's (a proxy's page, say).
+				return fmt.Errorf("the answer has no %sResult", operation)
+			}
 			if err != nil {
-				if err == io.EOF && depth == 0 {
-					return nil // an action whose answer has no result
-				}
 				return fmt.Errorf("the answer is not %s's XML", operation)
 			}
 			switch t := tok.(type) {

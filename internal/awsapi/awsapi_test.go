@@ -3,6 +3,10 @@ package awsapi_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/internal/awsapi"
@@ -246,5 +251,46 @@ func TestClockSkew(t *testing.T) {
 	}
 	if n := srv.Received() - before; n != 1 {
 		t.Errorf("a wrong key on the service's clock: %d requests, want 1", n)
+	}
+}
+
+// A service's SigningRegion signs requests to the endpoint its Endpoint
+// resolves; a configured endpoint is signed for the configured region.
+// An answer without the action's Result is an error, not an empty result.
+func TestQuery(t *testing.T) {
+	var scopes []string
+	body := `<GetThingResponse><GetThingResult><Name>x</Name></GetThingResult></GetThingResponse>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		if r.Form.Get("Action") != "GetThing" || r.Form.Get("Version") != "2020-01-01" || r.Form.Get("Id") != "a b&c" ||
+			r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+			w.WriteHeader(400)
+			return
+		}
+		_, scope, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+		scope, _, _ = strings.Cut(scope, ",")
+		scopes = append(scopes, scope)
+		_, _ = io.WriteString(w, body)
+	}))
+	defer srv.Close()
+	global := awsapi.Service{ID: "Thing", SigningName: "thing",
+		Endpoint:      func(string, bool, bool) (string, bool) { return srv.URL, true },
+		SigningRegion: func(string) string { return "us-east-1" }}
+	cfg := aws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Retryer: func() aws.Retryer { return aws.NopRetryer{} }}
+	ctx := context.Background()
+	var out struct{ Name string }
+	for _, c := range []*awsapi.Client{awsapi.New(cfg, global), awsapi.New(cfg, global).WithEndpoint(srv.URL)} {
+		if err := c.Query(ctx, "GetThing", "2020-01-01", url.Values{"Id": {"a b&c"}}, &out); err != nil || out.Name != "x" {
+			t.Fatalf("Query: %+v, %v", out, err)
+		}
+	}
+	if len(scopes) != 2 || !strings.Contains(scopes[0], "/us-east-1/thing/") || !strings.Contains(scopes[1], "/eu-west-1/thing/") {
+		t.Errorf("signed for %q; want us-east-1 for the resolved endpoint, eu-west-1 for the configured one", scopes)
+	}
+	body = `<html><body>a proxy's page</body></html>`
+	var de *smithy.DeserializationError
+	if err := awsapi.New(cfg, global).Query(ctx, "GetThing", "2020-01-01", url.Values{"Id": {"a b&c"}}, &out); !errors.As(err, &de) {
+		t.Errorf("an answer without GetThingResult: %v, want a deserialization error", err)
 	}
 }

@@ -24,6 +24,7 @@ const iamVersion = "2010-05-08"
 // iamHosts are a partition's IAM hosts: IAM is global, one endpoint per
 // partition whatever the region.
 func iamHosts(region string) (plain, fips, dualStack, dualStackFIPS string, ok bool) {
+	region = partitionRegion(region)
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "iam.cn-north-1.amazonaws.com.cn", "iam-fips.amazonaws.com.cn",
@@ -54,8 +55,25 @@ func iamEndpoint(region string, fips, dualStack bool) (string, bool) {
 	return "https://" + host, ok
 }
 
+// partitionRegion maps the SDK's global pseudo-regions (aws-global,
+// aws-cn-global, …) to a region of their partition.
+func partitionRegion(region string) string {
+	switch region {
+	case "aws-cn-global":
+		return "cn-north-1"
+	case "aws-us-gov-global":
+		return "us-gov-west-1"
+	case "aws-iso-global":
+		return "us-iso-east-1"
+	case "aws-iso-b-global":
+		return "us-isob-east-1"
+	}
+	return region
+}
+
 // iamSigningRegion is the region IAM's endpoint for region signs for.
 func iamSigningRegion(region string) string {
+	region = partitionRegion(region)
 	switch {
 	case strings.HasPrefix(region, "cn-"):
 		return "cn-north-1"
@@ -148,7 +166,8 @@ func (c *iamClient) listAccessKeys(ctx context.Context, user string) ([]accessKe
 // probe lists user's keys, the one call a key's own policy grants that
 // proves it can manage the user's keys.
 func (c *iamClient) probe(ctx context.Context, user string) error {
-	return c.api.Query(ctx, "ListAccessKeys", iamVersion, url.Values{"UserName": {user}}, nil)
+	var page struct{} // only that the answer is IAM's
+	return c.api.Query(ctx, "ListAccessKeys", iamVersion, url.Values{"UserName": {user}}, &page)
 }
 
 func (c *iamClient) createAccessKey(ctx context.Context, user string) (accessKey, error) {

@@ -19,7 +19,8 @@ import (
 func TestIAMEndpointsAreTheSDKs(t *testing.T) {
 	r := iam.NewDefaultEndpointResolverV2()
 	ctx := context.Background()
-	regions := append(slices.Clone(awsapitest.Regions), "us-gov-east-1", "us-iso-west-1", "eu-west-3", "me-central-1")
+	regions := append(slices.Clone(awsapitest.Regions), "us-gov-east-1", "us-iso-west-1", "eu-west-3", "me-central-1",
+		"aws-global", "aws-cn-global", "aws-us-gov-global", "aws-iso-global", "aws-iso-b-global")
 	for _, region := range regions {
 		for _, fips := range []bool{false, true} {
 			for _, dual := range []bool{false, true} {
@@ -139,5 +140,25 @@ func TestIAMErrorsAreTheSDKs(t *testing.T) {
 				t.Errorf("rotor's error %+v (%v); the SDK's %+v (%v); want code %s", got, err, want, sdkErr, tc.code)
 			}
 		})
+	}
+}
+
+// GetAccessKeyLastUsed's answer is read: when and with which service.
+func TestLastUsed(t *testing.T) {
+	srv, admin, r := iamFixture(t)
+	ctx := context.Background()
+	if err := srv.AddUser(iamtest.User{Name: "bob", SelfManage: true}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := srv.SeedKey("bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.iamClient(credentials.StaticCredentialsProvider{Value: key}).listAccessKeys(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	used, err := r.iamClient(credentials.StaticCredentialsProvider{Value: admin}).lastUsed(ctx, key.AccessKeyID)
+	if err != nil || used.LastUsedDate == nil || used.LastUsedDate.IsZero() || aws.ToString(used.ServiceName) != "iam" {
+		t.Fatalf("lastUsed: %+v, %v; want a date and the service iam", used, err)
 	}
 }
