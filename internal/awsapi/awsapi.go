@@ -501,18 +501,38 @@ func Regional(plain, fips, dualStack, dualStackFIPS string) func(region string, 
 	}
 }
 
+// Partition names the partition of region among those rotor knows
+// ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"), or "" for one
+// it does not (the other ISO partitions, eusc). The SDK's global
+// pseudo-regions (aws-global, aws-cn-global, …) are their partition's.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"), region == "aws-cn-global":
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"), region == "aws-us-gov-global":
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"), region == "aws-iso-b-global":
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"), region == "aws-iso-global":
+		return "aws-iso"
+	case strings.Contains(region, "-iso"), strings.HasPrefix(region, "eusc-"):
+		return ""
+	}
+	return "aws"
+}
+
 // partition returns the DNS suffixes (IPv4 and dual stack) of region's
 // partition, for the partitions rotor knows.
 func partition(region string) (suffix, dualStackSuffix string, ok bool) {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
+	switch Partition(region) {
+	case "aws", "aws-us-gov":
+		return "amazonaws.com", "api.aws", true
+	case "aws-cn":
 		return "amazonaws.com.cn", "api.amazonwebservices.com.cn", true
-	case strings.HasPrefix(region, "us-isob-"):
+	case "aws-iso-b":
 		return "sc2s.sgov.gov", "api.aws.scloud", true
-	case strings.HasPrefix(region, "us-iso-"):
+	case "aws-iso":
 		return "c2s.ic.gov", "api.aws.ic.gov", true
-	case strings.Contains(region, "-iso"), strings.HasPrefix(region, "eusc-"):
-		return "", "", false
 	}
-	return "amazonaws.com", "api.aws", true
+	return "", "", false
 }

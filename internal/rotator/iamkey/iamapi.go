@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,70 +20,45 @@ var iamService = awsapi.Service{ID: "IAM", SigningName: "iam", Endpoint: iamEndp
 // iamVersion is the IAM API version of the Query protocol.
 const iamVersion = "2010-05-08"
 
-// iamHosts are a partition's IAM hosts: IAM is global, one endpoint per
-// partition whatever the region.
-func iamHosts(region string) (plain, fips, dualStack, dualStackFIPS string, ok bool) {
-	region = partitionRegion(region)
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "iam.cn-north-1.amazonaws.com.cn", "iam-fips.amazonaws.com.cn",
-			"iam.global.api.amazonwebservices.com.cn", "iam-fips.api.amazonwebservices.com.cn", true
-	case strings.HasPrefix(region, "us-gov-"):
-		return "iam.us-gov.amazonaws.com", "iam.us-gov.amazonaws.com", "iam.us-gov.api.aws", "iam.us-gov.api.aws", true
-	case strings.HasPrefix(region, "us-isob-"):
-		return "iam.us-isob-east-1.sc2s.sgov.gov", "iam-fips.us-isob-east-1.sc2s.sgov.gov", "iam.api.aws.scloud", "iam-fips.api.aws.scloud", true
-	case strings.HasPrefix(region, "us-iso-"):
-		return "iam.us-iso-east-1.c2s.ic.gov", "iam-fips.us-iso-east-1.c2s.ic.gov", "iam.api.aws.ic.gov", "iam-fips.api.aws.ic.gov", true
-	case strings.Contains(region, "-iso"), strings.HasPrefix(region, "eusc-"):
-		return "", "", "", "", false
-	}
-	return "iam.amazonaws.com", "iam-fips.amazonaws.com", "iam.global.api.aws", "iam-fips.global.api.aws", true
+// iamPartition is one partition's IAM: IAM is global, one endpoint per
+// partition whatever the region, and it signs for one region.
+type iamPartition struct {
+	plain, fips, dualStack, dualStackFIPS string // hosts
+	signingRegion                         string
+}
+
+// iamPartitions are IAM's, by awsapi.Partition.
+var iamPartitions = map[string]iamPartition{
+	"aws": {"iam.amazonaws.com", "iam-fips.amazonaws.com", "iam.global.api.aws", "iam-fips.global.api.aws", "us-east-1"},
+	"aws-cn": {"iam.cn-north-1.amazonaws.com.cn", "iam-fips.amazonaws.com.cn",
+		"iam.global.api.amazonwebservices.com.cn", "iam-fips.api.amazonwebservices.com.cn", "cn-north-1"},
+	"aws-us-gov": {"iam.us-gov.amazonaws.com", "iam.us-gov.amazonaws.com", "iam.us-gov.api.aws", "iam.us-gov.api.aws", "us-gov-west-1"},
+	"aws-iso": {"iam.us-iso-east-1.c2s.ic.gov", "iam-fips.us-iso-east-1.c2s.ic.gov",
+		"iam.api.aws.ic.gov", "iam-fips.api.aws.ic.gov", "us-iso-east-1"},
+	"aws-iso-b": {"iam.us-isob-east-1.sc2s.sgov.gov", "iam-fips.us-isob-east-1.sc2s.sgov.gov",
+		"iam.api.aws.scloud", "iam-fips.api.aws.scloud", "us-isob-east-1"},
 }
 
 func iamEndpoint(region string, fips, dualStack bool) (string, bool) {
-	plain, f, d, df, ok := iamHosts(region)
-	host := plain
+	p, ok := iamPartitions[awsapi.Partition(region)]
+	if !ok {
+		return "", false
+	}
+	host := p.plain
 	switch {
 	case fips && dualStack:
-		host = df
+		host = p.dualStackFIPS
 	case fips:
-		host = f
+		host = p.fips
 	case dualStack:
-		host = d
+		host = p.dualStack
 	}
-	return "https://" + host, ok
-}
-
-// partitionRegion maps the SDK's global pseudo-regions (aws-global,
-// aws-cn-global, …) to a region of their partition.
-func partitionRegion(region string) string {
-	switch region {
-	case "aws-cn-global":
-		return "cn-north-1"
-	case "aws-us-gov-global":
-		return "us-gov-west-1"
-	case "aws-iso-global":
-		return "us-iso-east-1"
-	case "aws-iso-b-global":
-		return "us-isob-east-1"
-	}
-	return region
+	return "https://" + host, true
 }
 
 // iamSigningRegion is the region IAM's endpoint for region signs for.
 func iamSigningRegion(region string) string {
-	region = partitionRegion(region)
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "cn-north-1"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "us-gov-west-1"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "us-isob-east-1"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "us-iso-east-1"
-	}
-	return "us-east-1"
+	return iamPartitions[awsapi.Partition(region)].signingRegion
 }
 
 // accessKeyMetadata is one key ListAccessKeys lists.
