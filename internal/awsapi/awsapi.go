@@ -502,9 +502,12 @@ func Regional(plain, fips, dualStack, dualStackFIPS string) func(region string, 
 }
 
 // Partition names the partition of region among those rotor knows
-// ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"), or "" for one
-// it does not (the other ISO partitions, eusc). The SDK's global
+// ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e",
+// "aws-iso-f", "aws-eusc"), or "" for a region that looks like a partition
+// rotor does not know (an ISO or European sovereign one it has no DNS
+// suffix for), where a caller must be given the endpoint. The SDK's global
 // pseudo-regions (aws-global, aws-cn-global, …) are their partition's.
+// Other regions are the commercial partition's, as in the SDK.
 func Partition(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"), region == "aws-cn-global":
@@ -515,6 +518,12 @@ func Partition(region string) string {
 		return "aws-iso-b"
 	case strings.HasPrefix(region, "us-iso-"), region == "aws-iso-global":
 		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"), region == "aws-iso-e-global":
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "us-isof-"), region == "aws-iso-f-global":
+		return "aws-iso-f"
+	case strings.HasPrefix(region, "eusc-de-"):
+		return "aws-eusc"
 	case strings.Contains(region, "-iso"), strings.HasPrefix(region, "eusc-"):
 		return ""
 	}
@@ -533,6 +542,12 @@ func partition(region string) (suffix, dualStackSuffix string, ok bool) {
 		return "sc2s.sgov.gov", "api.aws.scloud", true
 	case "aws-iso":
 		return "c2s.ic.gov", "api.aws.ic.gov", true
+	case "aws-iso-e":
+		return "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk", true
+	case "aws-iso-f":
+		return "csp.hci.ic.gov", "api.aws.hci.ic.gov", true
+	case "aws-eusc":
+		return "amazonaws.eu", "api.amazonwebservices.eu", true
 	}
 	return "", "", false
 }

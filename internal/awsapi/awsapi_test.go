@@ -13,12 +13,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/smithy-go"
 
 	"github.com/rotorhq/rotor/internal/awsapi"
+	"github.com/rotorhq/rotor/internal/awsapi/awsapitest"
 	"github.com/rotorhq/rotor/internal/ssmtest"
 )
 
@@ -65,20 +65,43 @@ func TestErrorsAreTheSDKs(t *testing.T) {
 			cfg := srv.AWSConfig(tc.creds)
 			_, sdkErr := ssmtest.SDKGetParameter(ctx, cfg, tc.param)
 			_, err := get(ctx, cfg, tc.param)
+			want := awsapitest.ErrorShape{Code: tc.code, Service: "SSM", Operation: "GetParameter", Status: 400}
 			for who, e := range map[string]error{"SDK": sdkErr, "rotor": err} {
-				var api smithy.APIError
-				var resp *awshttp.ResponseError
-				var op *smithy.OperationError
-				switch {
-				case !errors.As(e, &api) || api.ErrorCode() != tc.code:
-					t.Errorf("%s: %v, want an API error %s", who, e, tc.code)
-				case !errors.As(e, &resp) || resp.HTTPStatusCode() != 400:
-					t.Errorf("%s: %v, want an HTTP 400 response error", who, e)
-				case !errors.As(e, &op) || op.Service() != "SSM" || op.Operation() != "GetParameter":
-					t.Errorf("%s: %v, want SSM's GetParameter operation error", who, e)
+				got := awsapitest.ShapeOf(e)
+				if got.RequestID == "" {
+					t.Errorf("%s: %v carries no request id", who, e)
+				}
+				got.RequestID = ""
+				if got != want {
+					t.Errorf("%s: %v is %+v, want %+v", who, e, got, want)
 				}
 			}
+			if a, b := awsapitest.ShapeOf(sdkErr).RequestID, awsapitest.ShapeOf(err).RequestID; a == b {
+				t.Errorf("two calls carry the same request id %q", a)
+			}
 		})
+	}
+}
+
+// Partition names each of the SDK's partitions by its regions and its
+// global pseudo-region; a region of no partition is the commercial one's,
+// as in the SDK, unless it looks like a sovereign partition rotor does not
+// know.
+func TestPartition(t *testing.T) {
+	for region, want := range map[string]string{
+		"us-east-1": "aws", "eu-central-2": "aws", "mx-central-1": "aws", "aws-global": "aws", "xx-new-1": "aws",
+		"cn-northwest-1": "aws-cn", "aws-cn-global": "aws-cn",
+		"us-gov-east-1": "aws-us-gov", "aws-us-gov-global": "aws-us-gov",
+		"us-iso-west-1": "aws-iso", "aws-iso-global": "aws-iso",
+		"us-isob-east-1": "aws-iso-b", "aws-iso-b-global": "aws-iso-b",
+		"eu-isoe-west-1": "aws-iso-e", "aws-iso-e-global": "aws-iso-e",
+		"us-isof-south-1": "aws-iso-f", "us-isof-east-1": "aws-iso-f", "aws-iso-f-global": "aws-iso-f",
+		"eusc-de-east-1": "aws-eusc",
+		"us-isoz-east-1": "", "eusc-fr-west-1": "",
+	} {
+		if got := awsapi.Partition(region); got != want {
+			t.Errorf("Partition(%q) = %q, want %q", region, got, want)
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func TestRegionEndpointIsTheSDKs(t *testing.T) {
 		e, err := r.ResolveEndpoint(context.Background(), ssm.EndpointParameters{Region: aws.String(region), UseFIPS: aws.Bool(fips), UseDualStack: aws.Bool(dual)})
 		return e.URI.String(), err
 	})
-	cfg := aws.Config{Region: "eusc-de-east-1"}
+	cfg := aws.Config{Region: "us-isoz-east-1"}
 	if _, err := awsapi.New(cfg, ssmService).Endpoint(context.Background()); err == nil || !strings.Contains(err.Error(), "AWS_ENDPOINT_URL_SSM") {
 		t.Errorf("an unknown partition: %v, want a hint to configure the endpoint", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -138,8 +139,10 @@ func (s *Server) Calls() int {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	s.received.Add(1)
+	n := s.received.Add(1)
 	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
+	// Every answer carries its request id, as SSM's do.
+	w.Header().Set("X-Amzn-RequestId", fmt.Sprintf("00000000-0000-4000-8000-%012d", n))
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil || r.Method != http.MethodPost {
 		fail(w, http.StatusBadRequest, "SerializationException", "want a POST with a JSON body")

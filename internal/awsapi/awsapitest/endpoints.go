@@ -12,7 +12,8 @@ import (
 
 // Regions are those CompareEndpoints checks: each partition rotor knows.
 var Regions = []string{"us-east-1", "eu-central-1", "ap-southeast-2", "cn-north-1", "cn-northwest-1",
-	"us-gov-west-1", "us-iso-east-1", "us-isob-east-1"}
+	"us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1", "us-isof-south-1", "us-isof-east-1",
+	"eusc-de-east-1"}
 
 // CompareEndpoints fails t where endpoint and the SDK's resolver (sdk)
 // disagree, in every region of Regions, with and without FIPS and dual

@@ -37,6 +37,12 @@ var iamPartitions = map[string]iamPartition{
 		"iam.api.aws.ic.gov", "iam-fips.api.aws.ic.gov", "us-iso-east-1"},
 	"aws-iso-b": {"iam.us-isob-east-1.sc2s.sgov.gov", "iam-fips.us-isob-east-1.sc2s.sgov.gov",
 		"iam.api.aws.scloud", "iam-fips.api.aws.scloud", "us-isob-east-1"},
+	"aws-iso-e": {"iam.eu-isoe-west-1.cloud.adc-e.uk", "iam-fips.cloud.adc-e.uk",
+		"iam.api.cloud-aws.adc-e.uk", "iam-fips.api.cloud-aws.adc-e.uk", "eu-isoe-west-1"},
+	"aws-iso-f": {"iam.us-isof-south-1.csp.hci.ic.gov", "iam-fips.csp.hci.ic.gov",
+		"iam.api.aws.hci.ic.gov", "iam-fips.api.aws.hci.ic.gov", "us-isof-south-1"},
+	"aws-eusc": {"iam.eusc-de-east-1.amazonaws.eu", "iam-fips.amazonaws.eu",
+		"iam.global.api.amazonwebservices.eu", "iam-fips.api.amazonwebservices.eu", "eusc-de-east-1"},
 }
 
 func iamEndpoint(region string, fips, dualStack bool) (string, bool) {
