@@ -1,6 +1,8 @@
 package kube_test
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +136,14 @@ func TestRotationLock(t *testing.T) {
 	}
 	if _, err := b.LockRotation(ctx, "db"); store.CodeOf(err) != store.ErrRotationInProgress {
 		t.Fatalf("a second lock: %v, want %s", err, store.ErrRotationInProgress)
+	}
+	// The refusal names the holder and the holder's lease, not this
+	// process's.
+	short, _ := kube.New(kube.Config{Client: client, Namespace: ns, LockLease: 5 * time.Second})
+	host, _ := os.Hostname()
+	_, err = short.LockRotation(ctx, "db")
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "held by rotor-"+host+"-") || !strings.Contains(msg, " 60s after its last renewal") {
+		t.Errorf("the refusal does not name the holder and its 60s lease: %v", err)
 	}
 	unlock()
 	unlock2, err := b.LockRotation(ctx, "db")

@@ -152,8 +152,7 @@ func (b *backend) acquire(ctx context.Context, name, holder, secretName string) 
 			return nil, apiError("read Lease "+b.ns+"/"+name, err)
 		}
 		if !expired(cur, serverNow, b.now()) {
-			return nil, store.Errorf(store.ErrRotationInProgress,
-				"another rotation of %s is in progress (Lease %s/%s; a holder that died loses it after %s)", secretName, b.ns, name, b.lease)
+			return nil, inProgress(secretName, b.ns, cur)
 		}
 		cur.Spec = spec
 		l, err = leases.Update(ctx, cur, metav1.UpdateOptions{})
@@ -165,6 +164,23 @@ func (b *backend) acquire(ctx context.Context, name, holder, secretName string) 
 		}
 	}
 	return nil, store.Errorf(store.ErrRotationInProgress, "another rotation of %s is taking the lock (Lease %s/%s)", secretName, b.ns, name)
+}
+
+// inProgress is the refusal to lock a secret whose Lease l another holder
+// keeps: it names the holder and the Lease's own duration, which is the
+// holder's setting, not this process's.
+func inProgress(secretName, ns string, l *coordinationv1.Lease) error {
+	holder := "another process"
+	if h := l.Spec.HolderIdentity; h != nil && *h != "" {
+		holder = *h
+	}
+	lease := "a lease"
+	if d := l.Spec.LeaseDurationSeconds; d != nil {
+		lease = fmt.Sprintf("%ds", *d)
+	}
+	return store.Errorf(store.ErrRotationInProgress,
+		"another rotation of %s is in progress (Lease %s/%s, held by %s; if that process died, the lock is free %s after its last renewal)",
+		secretName, ns, l.Name, holder, lease)
 }
 
 // expired tells whether a Lease's holder stopped renewing it a whole
