@@ -20,7 +20,7 @@ func TestIAMEndpointsAreTheSDKs(t *testing.T) {
 	r := iam.NewDefaultEndpointResolverV2()
 	ctx := context.Background()
 	regions := append(slices.Clone(awsapitest.Regions), "us-gov-east-1", "us-iso-west-1", "eu-west-3", "me-central-1",
-		"us-isof-east-1", "aws-global", "aws-cn-global", "aws-us-gov-global", "aws-iso-global", "aws-iso-b-global",
+		"aws-global", "aws-cn-global", "aws-us-gov-global", "aws-iso-global", "aws-iso-b-global",
 		"aws-iso-e-global", "aws-iso-f-global")
 	for _, region := range regions {
 		for _, fips := range []bool{false, true} {
